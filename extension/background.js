@@ -1,0 +1,22 @@
+// DataLink service worker: thin glue around the Rust/wasm core (wasm-core/src/wasm).
+//
+// MV3 rules this file follows: listeners are registered synchronously at the top level, before
+// wasm has loaded, and each waits for `ready`; the wasm glue is imported statically (a module
+// worker cannot import() dynamically); nothing here touches `window`.
+import init, { handleMessage } from './wasm/datalink_core.js';
+
+const ready = init({ module_or_path: chrome.runtime.getURL('wasm/datalink_core_bg.wasm') });
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  ready
+    .then(() => handleMessage(message, sender))
+    .then(sendResponse, (err) => sendResponse({
+      ok: false,
+      error: { code: 9001, name: 'internal', message: '内部错误，请将日志发送给技术支持', detail: String(err) },
+    }));
+  return true; // the answer comes asynchronously
+});
+
+chrome.action.onClicked.addListener(() => {
+  chrome.tabs.create({ url: chrome.runtime.getURL('app.html') });
+});

@@ -1,0 +1,171 @@
+//! The host's message loop: frames in on stdin, replies out on stdout.
+//!
+//! ```text
+//! stdin ──read_frame──▶ decode_request ──spawn──▶ handle (tokio) ──▶ channel ──▶ writer thread ──▶ stdout
+//! ```
+//!
+//! Requests run concurrently (at most [`MAX_IN_FLIGHT`]; more are answered `busy` at once), and a
+//! single writer thread owns stdout so frames never interleave. A broken frame is answered with
+//! an error frame and the loop goes on; the browser closing the port (EOF) ends the loop once
+//! the requests in flight have answered.
+
+use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datalink_core::error::{ErrorCode, ErrorInfo};
+use datalink_core::protocol::{
+    decode_request, encode_reply, negotiate, EchoReply, EchoRequest, Envelope, PingReply, PingRequest, Reply, Request,
+    MAX_ECHO_BYTES, MAX_REPLY_FRAME, MAX_REQUEST_FRAME, MIN_PROTOCOL_VERSION,
+};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::framing::{read_frame, write_frame, FrameError};
+use crate::log::{info, warn};
+
+/// Requests handled at once; one more is answered `busy` (1006) without being run.
+pub const MAX_IN_FLIGHT: usize = 32;
+/// How long requests in flight may still finish after the browser closed the port.
+const DRAIN_ON_EOF: Duration = Duration::from_secs(5);
+
+/// How the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The browser closed the port.
+    Eof,
+    /// The input ended inside a frame (the browser died mid-write).
+    Truncated,
+    /// Reading or writing failed.
+    Io(String),
+}
+
+/// Runs the loop until the input ends.
+pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W) -> Ended {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return Ended::Io(format!("cannot start the runtime: {e}")),
+    };
+    let (frames_tx, frames_rx) = mpsc::channel::<Vec<String>>();
+    let writer = std::thread::spawn(move || write_all(output, frames_rx));
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let send = |tx: &mpsc::Sender<Vec<String>>, reply: Reply| {
+        let _ = tx.send(frames_of(&reply));
+    };
+
+    let ended = loop {
+        let frame = match read_frame(&mut input, MAX_REQUEST_FRAME) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break Ended::Eof,
+            Err(FrameError::TooLarge { len, cap }) => {
+                warn!("refused a {len}-byte frame (cap {cap})");
+                let detail = format!("{len} bytes, cap {cap}");
+                send(&frames_tx, Reply::failure(None, ErrorInfo::with_detail(ErrorCode::FrameTooLarge, detail)));
+                continue;
+            }
+            Err(FrameError::Truncated { expected, got }) => {
+                warn!("input ended inside a frame ({got} of {expected} bytes)");
+                break Ended::Truncated;
+            }
+            Err(FrameError::Io(e)) => break Ended::Io(e.to_string()),
+        };
+        let envelope = match decode_request(&frame) {
+            Ok(envelope) => envelope,
+            Err((id, error)) => {
+                warn!("refused request {id:?}: {} {}", error.code, error.name);
+                send(&frames_tx, Reply::failure(id, error));
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            send(&frames_tx, Reply::failure(Some(envelope.id), ErrorInfo::new(ErrorCode::Busy)));
+            continue;
+        };
+        let tx = frames_tx.clone();
+        runtime.spawn(async move {
+            let reply = handle(envelope).await;
+            let _ = tx.send(frames_of(&reply));
+            drop(permit);
+        });
+    };
+
+    // Let what is in flight answer (bounded), then close the writer.
+    runtime.block_on(async {
+        let all = u32::try_from(MAX_IN_FLIGHT).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(DRAIN_ON_EOF, slots.acquire_many(all)).await;
+    });
+    drop(frames_tx);
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match writer.join() {
+        Ok(Ok(())) => ended,
+        Ok(Err(e)) => Ended::Io(e),
+        Err(_) => Ended::Io("the writer thread panicked".into()),
+    }
+}
+
+fn write_all<W: Write>(mut output: W, frames: mpsc::Receiver<Vec<String>>) -> Result<(), String> {
+    for reply in frames {
+        for frame in reply {
+            write_frame(&mut output, frame.as_bytes()).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// The frames of a reply, chunked to fit the browser's limit.
+fn frames_of(reply: &Reply) -> Vec<String> {
+    match encode_reply(reply, MAX_REPLY_FRAME) {
+        Ok(frames) => frames,
+        Err(e) => {
+            warn!("cannot encode a reply: {e}");
+            let fallback = Reply::failure(reply.id, ErrorInfo::with_detail(ErrorCode::Internal, "reply not serializable"));
+            encode_reply(&fallback, MAX_REPLY_FRAME).unwrap_or_default()
+        }
+    }
+}
+
+/// Answers one request.
+pub async fn handle(envelope: Envelope<Request>) -> Reply {
+    let Envelope { id, body } = envelope;
+    let result = match body {
+        Request::Ping(ping) => to_value(self::ping(&ping)),
+        Request::Echo(echo) => to_value(self::echo(echo)),
+    };
+    match result {
+        Ok(value) => Reply::success(id, value),
+        Err(error) => Reply::failure(Some(id), error),
+    }
+}
+
+fn to_value<T: serde::Serialize>(result: Result<T, ErrorInfo>) -> Result<Value, ErrorInfo> {
+    result.and_then(|v| serde_json::to_value(v).map_err(|e| ErrorInfo::with_detail(ErrorCode::Internal, e.to_string())))
+}
+
+fn ping(request: &PingRequest) -> Result<PingReply, ErrorInfo> {
+    let protocol = negotiate(request.protocol).map_err(|code| {
+        ErrorInfo::with_detail(code, format!("extension speaks {}, host needs at least {MIN_PROTOCOL_VERSION}", request.protocol))
+    })?;
+    info!("ping from extension {} (protocol {})", request.extension_version, request.protocol);
+    Ok(PingReply {
+        host: "datalink-host".into(),
+        host_version: crate::VERSION.into(),
+        protocol,
+        min_protocol: MIN_PROTOCOL_VERSION,
+        os: std::env::consts::OS.into(),
+        arch: std::env::consts::ARCH.into(),
+        pid: std::process::id(),
+    })
+}
+
+fn echo(request: EchoRequest) -> Result<EchoReply, ErrorInfo> {
+    let total = request.text.len().saturating_mul(request.repeat as usize);
+    if total > MAX_ECHO_BYTES {
+        return Err(ErrorInfo::with_detail(ErrorCode::InvalidRequest, format!("echo of {total} bytes exceeds {MAX_ECHO_BYTES}")));
+    }
+    Ok(EchoReply {
+        chars: request.text.chars().count(),
+        utf8_bytes: request.text.len(),
+        text: request.text.repeat(request.repeat as usize),
+    })
+}

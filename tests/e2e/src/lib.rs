@@ -1,0 +1,388 @@
+//! # datalink-e2e
+//!
+//! Drives a real headless Chromium with the built extension and native host, over the Chrome
+//! DevTools Protocol (a WebSocket; nothing else is needed — no chromedriver, no Node).
+//!
+//! * [`Dist`] finds the built artifacts (`cargo xtask build` puts them in `target/dist`;
+//!   `cargo xtask test` builds `target/dist-test` and points `DATALINK_DIST` at it).
+//! * [`Browser`] launches Chromium with a fresh profile, the extension loaded and the host
+//!   registered in `<profile>/NativeMessagingHosts/`, and evaluates JavaScript in pages.
+//! * [`PageServer`] serves test pages on 127.0.0.1, an origin the content script matches.
+//!
+//! Used by the tests in `tests/` and by `cargo xtask demo`. A browser that cannot start is an
+//! error, never a skipped test.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+pub use datalink_core::EXTENSION_ID;
+
+/// What went wrong in an end-to-end run.
+#[derive(Debug)]
+pub struct E2eError(pub String);
+
+impl fmt::Display for E2eError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for E2eError {}
+
+pub type Result<T> = std::result::Result<T, E2eError>;
+
+fn err(message: impl Into<String>) -> E2eError {
+    E2eError(message.into())
+}
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// The built artifacts: the loadable extension folder and the host manifest.
+#[derive(Debug, Clone)]
+pub struct Dist {
+    pub root: PathBuf,
+}
+
+impl Dist {
+    /// `$DATALINK_DIST`, or `target/dist` of the workspace. Fails when nothing was built there.
+    pub fn locate() -> Result<Dist> {
+        let root = std::env::var_os("DATALINK_DIST").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target/dist"));
+        let dist = Dist { root };
+        for needed in [dist.extension_dir().join("manifest.json"), dist.chromium_host_manifest()] {
+            if !needed.exists() {
+                return Err(err(format!("{} is missing: run `cargo xtask build` (or `cargo xtask test`) first", needed.display())));
+            }
+        }
+        Ok(dist)
+    }
+
+    pub fn extension_dir(&self) -> PathBuf {
+        self.root.join("extension")
+    }
+
+    pub fn chromium_host_manifest(&self) -> PathBuf {
+        self.root.join("manifest/chromium/cn.datalink.host.json")
+    }
+}
+
+/// How to start the browser.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    pub chromium: PathBuf,
+    pub extension_dir: PathBuf,
+    /// Registered as `<profile>/NativeMessagingHosts/cn.datalink.host.json` when given.
+    pub host_manifest: Option<PathBuf>,
+    /// Show the window (needs a display).
+    pub headed: bool,
+}
+
+impl LaunchOptions {
+    /// The built extension and host, in `$CHROMIUM` or `/usr/bin/chromium`.
+    pub fn for_dist(dist: &Dist) -> LaunchOptions {
+        LaunchOptions {
+            chromium: std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium")),
+            extension_dir: dist.extension_dir(),
+            host_manifest: Some(dist.chromium_host_manifest()),
+            headed: false,
+        }
+    }
+}
+
+/// A running Chromium, controlled over CDP. Killed, and its profile removed, on drop.
+pub struct Browser {
+    child: Child,
+    profile: PathBuf,
+    socket: WebSocket<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+}
+
+/// A page attached with its own CDP session.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub target_id: String,
+    pub session_id: String,
+}
+
+impl Browser {
+    /// Starts Chromium with a fresh profile (a reused one keeps the old service worker).
+    pub fn launch(options: &LaunchOptions) -> Result<Browser> {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let profile = std::env::temp_dir().join(format!("datalink-e2e-{}-{stamp}", std::process::id()));
+        std::fs::create_dir_all(&profile).map_err(|e| err(format!("cannot create the profile: {e}")))?;
+        if let Some(manifest) = &options.host_manifest {
+            let dir = profile.join("NativeMessagingHosts");
+            std::fs::create_dir_all(&dir).map_err(|e| err(e.to_string()))?;
+            std::fs::copy(manifest, dir.join("cn.datalink.host.json"))
+                .map_err(|e| err(format!("cannot register the host manifest {}: {e}", manifest.display())))?;
+        }
+        let extension = options.extension_dir.canonicalize().map_err(|e| err(format!("extension folder: {e}")))?;
+        let log = std::fs::File::create(profile.join("chromium.log")).map_err(|e| err(e.to_string()))?;
+        let mut command = Command::new(&options.chromium);
+        if !options.headed {
+            command.arg("--headless=new");
+        }
+        command
+            .args([
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-features=DisableLoadExtensionCommandLineSwitch",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--load-extension={}", extension.display()))
+            .arg(format!("--disable-extensions-except={}", extension.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        let mut child = command
+            .spawn()
+            .map_err(|e| err(format!("cannot start {} ({e}); install it with `cargo xtask deps`", options.chromium.display())))?;
+
+        let port_file = profile.join("DevToolsActivePort");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let endpoint = loop {
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                let mut lines = text.lines();
+                if let (Some(port), Some(path)) = (lines.next(), lines.next()) {
+                    break format!("ws://127.0.0.1:{port}{path}");
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(profile.join("chromium.log")).unwrap_or_default();
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(err(format!("Chromium exited ({status}) before DevTools came up:\n{}", tail(&log, 30))));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(err("Chromium did not open DevTools within 30 s"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let (socket, _) = tungstenite::connect(endpoint.as_str()).map_err(|e| err(format!("CDP connect {endpoint}: {e}")))?;
+        if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
+            stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| err(e.to_string()))?;
+        }
+        Ok(Browser { child, profile, socket, next_id: 1 })
+    }
+
+    /// Sends one CDP command and waits for its answer (events in between are skipped).
+    pub fn call(&mut self, method: &str, params: Value, session: Option<&str>) -> Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut message = json!({ "id": id, "method": method, "params": params });
+        if let Some(session) = session {
+            message["sessionId"] = json!(session);
+        }
+        self.socket.send(Message::text(message.to_string())).map_err(|e| err(format!("CDP send {method}: {e}")))?;
+        loop {
+            let frame = self.socket.read().map_err(|e| err(format!("CDP read ({method}): {e}")))?;
+            let Message::Text(text) = frame else { continue };
+            let reply: Value = serde_json::from_str(text.as_str()).map_err(|e| err(e.to_string()))?;
+            if reply["id"] != json!(id) {
+                continue;
+            }
+            if let Some(error) = reply.get("error") {
+                return Err(err(format!("CDP {method} failed: {error}")));
+            }
+            return Ok(reply["result"].clone());
+        }
+    }
+
+    /// Waits until the extension's service worker is running; returns its URL.
+    pub fn wait_for_service_worker(&mut self, timeout: Duration) -> Result<String> {
+        let prefix = format!("chrome-extension://{EXTENSION_ID}/");
+        let deadline = Instant::now() + timeout;
+        loop {
+            let targets = self.call("Target.getTargets", json!({}), None)?;
+            let worker = targets["targetInfos"].as_array().into_iter().flatten().find(|t| {
+                t["type"] == json!("service_worker") && t["url"].as_str().is_some_and(|u| u.starts_with(&prefix))
+            });
+            if let Some(worker) = worker {
+                return Ok(worker["url"].as_str().unwrap_or_default().to_owned());
+            }
+            if Instant::now() > deadline {
+                return Err(err(format!("the extension's service worker did not start; targets: {targets}")));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Opens `url` in a new tab and attaches to it.
+    pub fn open(&mut self, url: &str) -> Result<Page> {
+        let created = self.call("Target.createTarget", json!({ "url": url }), None)?;
+        let target_id = created["targetId"].as_str().ok_or_else(|| err("no targetId"))?.to_owned();
+        let attached = self.call("Target.attachToTarget", json!({ "targetId": target_id, "flatten": true }), None)?;
+        let session_id = attached["sessionId"].as_str().ok_or_else(|| err("no sessionId"))?.to_owned();
+        Ok(Page { target_id, session_id })
+    }
+
+    /// Evaluates `expression` in the page (awaiting a promise) and returns its JSON value.
+    pub fn eval(&mut self, page: &Page, expression: &str) -> Result<Value> {
+        let params = json!({ "expression": expression, "returnByValue": true, "awaitPromise": true });
+        let result = self.call("Runtime.evaluate", params, Some(&page.session_id))?;
+        if let Some(exception) = result.get("exceptionDetails") {
+            return Err(err(format!("page threw: {exception}")));
+        }
+        Ok(result["result"]["value"].clone())
+    }
+
+    /// Polls `expression` until it yields something other than null/undefined/false.
+    pub fn wait_for(&mut self, page: &Page, expression: &str, timeout: Duration) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.eval(page, expression)?;
+            if !value.is_null() && value != json!(false) {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                return Err(err(format!("timed out after {timeout:?} waiting for `{expression}`")));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The last lines Chromium wrote to stderr (for failure messages).
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail(&std::fs::read_to_string(self.profile.join("chromium.log")).unwrap_or_default(), lines)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.socket.close(None);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Serves fixed pages over HTTP/1.1 on 127.0.0.1 (an origin the content script matches).
+pub struct PageServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PageServer {
+    /// `pages` maps a path (`/roundtrip.html`) to an HTML body.
+    pub fn start(pages: HashMap<String, String>) -> Result<PageServer> {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| err(e.to_string()))?;
+        listener.set_nonblocking(true).map_err(|e| err(e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| err(e.to_string()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => serve_one(stream, &pages),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Ok(PageServer { addr, stop, thread: Some(thread) })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve_one(stream: TcpStream, pages: &HashMap<String, String>) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut header = String::new();
+    while reader.read_line(&mut header).map(|n| n > 2).unwrap_or(false) {
+        header.clear();
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/");
+    let (status, body) = match pages.get(path) {
+        Some(body) => ("200 OK", body.as_str()),
+        None => ("404 Not Found", "not found"),
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = stream;
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.flush();
+    let _ = stream.bytes().count();
+}
+
+/// A page that asks the extension for a self-diagnosis through the content script and puts the
+/// reply, as JSON, in `document.body.dataset.result`.
+pub fn roundtrip_page(text: &str, from: &str, to: &str) -> String {
+    let request = json!({ "type": "diagnose", "text": text, "from": from, "to": to });
+    format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>DataLink round trip</title></head>
+<body><p>DataLink round trip: page → content script → service worker (wasm) → native host → page</p>
+<script>
+const requestId = 'rt-' + Date.now();
+window.addEventListener('message', (event) => {{
+  const data = event.data;
+  if (event.source !== window || !data || data.source !== 'datalink-extension' || data.requestId !== requestId) return;
+  document.body.dataset.result = JSON.stringify(data.reply);
+}});
+const started = setInterval(() => {{
+  if (!document.documentElement.dataset.datalink) return; // the content script marks the page
+  clearInterval(started);
+  window.postMessage({{ source: 'datalink-page', requestId, request: {request} }}, location.origin);
+}}, 50);
+</script></body></html>"#
+    )
+}
+
+/// Runs the full round trip and returns the extension's reply (`{ok, result | error}`).
+pub fn run_roundtrip(browser: &mut Browser, text: &str, from: &str, to: &str) -> Result<Value> {
+    browser.wait_for_service_worker(Duration::from_secs(20))?;
+    let pages = HashMap::from([("/roundtrip.html".to_owned(), roundtrip_page(text, from, to))]);
+    let server = PageServer::start(pages)?;
+    let page = browser.open(&server.url("/roundtrip.html"))?;
+    let reply = browser.wait_for(&page, "document.body && document.body.dataset.result || null", Duration::from_secs(30));
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e) => return Err(err(format!("{e}\n--- chromium log ---\n{}", browser.log_tail(40)))),
+    };
+    let text = reply.as_str().ok_or_else(|| err("the result is not a string"))?;
+    serde_json::from_str(text).map_err(|e| err(e.to_string()))
+}

@@ -1,0 +1,1 @@
+//! portal-sim: see issue #3.

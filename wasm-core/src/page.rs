@@ -1,0 +1,127 @@
+//! Messages from the extension's pages and content scripts to its service worker.
+//!
+//! Pages of the extension (the app) may ask for anything; a content script speaks for a portal
+//! page, which DataLink does not control, so it may only ask for what is harmless
+//! ([`PageRequest::allowed_from_content_script`]). The worker checks every message's sender
+//! against this before acting on it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Date;
+use crate::protocol::{EchoReply, PingReply};
+
+/// What a page asks the service worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PageRequest {
+    /// End-to-end self test: wasm plans the months of `from`–`to`, the host measures `text`.
+    Diagnose { text: String, from: Date, to: Date },
+    /// The host's handshake (连接协同服务).
+    ConnectHost,
+}
+
+impl PageRequest {
+    /// Whether a portal page (through the content script) may send this.
+    pub fn allowed_from_content_script(&self) -> bool {
+        matches!(self, PageRequest::Diagnose { .. })
+    }
+}
+
+/// Who sent a message to the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageSender {
+    /// A page of the extension itself (`chrome-extension://<our id>/...`).
+    ExtensionPage,
+    /// Our content script, on a portal page of this origin.
+    ContentScript { origin: String },
+    /// Anything else (another extension, a web page through `externally_connectable`, …).
+    Stranger,
+}
+
+impl MessageSender {
+    /// Classifies a sender from `chrome.runtime.onMessage`'s `sender` fields.
+    pub fn classify(our_id: &str, sender_id: Option<&str>, sender_url: Option<&str>, has_tab: bool) -> MessageSender {
+        if sender_id != Some(our_id) {
+            return MessageSender::Stranger;
+        }
+        let url = sender_url.unwrap_or_default();
+        let own_origin = format!("chrome-extension://{our_id}/");
+        if url.starts_with(&own_origin) {
+            return MessageSender::ExtensionPage;
+        }
+        if has_tab {
+            if let Some(origin) = origin_of(url) {
+                return MessageSender::ContentScript { origin };
+            }
+        }
+        MessageSender::Stranger
+    }
+
+    pub fn may_send(&self, request: &PageRequest) -> bool {
+        match self {
+            MessageSender::ExtensionPage => true,
+            MessageSender::ContentScript { .. } => request.allowed_from_content_script(),
+            MessageSender::Stranger => false,
+        }
+    }
+}
+
+/// `scheme://host[:port]` of an http(s) URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
+}
+
+/// The self test's answer: one value computed in wasm, others in the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnoseReport {
+    pub wasm: WasmFacts,
+    pub host: PingReply,
+    pub echo: EchoReply,
+}
+
+/// What the extension's own Rust (as wasm) computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WasmFacts {
+    pub core_version: String,
+    /// `cfg!(target_arch)`: "wasm32" in the extension.
+    pub arch: String,
+    /// Calendar-month periods of the requested range.
+    pub periods: usize,
+    pub first_period: String,
+    pub last_period: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "abcdefghijklmnopabcdefghijklmnop";
+
+    #[test]
+    fn classifies_senders() {
+        let page = MessageSender::classify(ID, Some(ID), Some(&format!("chrome-extension://{ID}/app.html")), true);
+        assert_eq!(page, MessageSender::ExtensionPage);
+        let cs = MessageSender::classify(ID, Some(ID), Some("http://127.0.0.1:8080/deskserver/sw/deskIndex?x=1"), true);
+        assert_eq!(cs, MessageSender::ContentScript { origin: "http://127.0.0.1:8080".into() });
+        assert_eq!(MessageSender::classify(ID, Some("other"), Some("https://x.cn/"), true), MessageSender::Stranger);
+        assert_eq!(MessageSender::classify(ID, Some(ID), Some("file:///etc/passwd"), true), MessageSender::Stranger);
+        assert_eq!(MessageSender::classify(ID, Some(ID), Some("https://x.cn/"), false), MessageSender::Stranger);
+    }
+
+    #[test]
+    fn portal_pages_may_only_diagnose() {
+        let cs = MessageSender::ContentScript { origin: "https://swapp.singlewindow.cn".into() };
+        let diagnose = PageRequest::Diagnose { text: "x".into(), from: "2026-01-01".parse().unwrap(), to: "2026-01-31".parse().unwrap() };
+        assert!(cs.may_send(&diagnose));
+        assert!(!cs.may_send(&PageRequest::ConnectHost));
+        assert!(MessageSender::ExtensionPage.may_send(&PageRequest::ConnectHost));
+        assert!(!MessageSender::Stranger.may_send(&diagnose));
+    }
+}

@@ -1,0 +1,408 @@
+//! The native-messaging protocol between the extension and `datalink-host`.
+//!
+//! Chrome frames each message as a 4-byte native-endian length and UTF-8 JSON (the framing
+//! itself lives in the host's `framing` module). Inside a frame:
+//!
+//! * a request is `{"id": 7, "type": "ping", ...fields}` — see [`Request`];
+//! * its reply echoes the id: `{"id": 7, "ok": true, "result": {...}}` or
+//!   `{"id": 7, "ok": false, "error": {"code": 1004, "name": ..., "message": ...}}`;
+//! * a reply longer than Chrome's 1 MiB host→browser limit travels as [`Chunk`]s of its JSON
+//!   text (`{"id": 7, "chunk": {"index": 0, "count": 3}, "text": "..."}`), cut by
+//!   [`encode_reply`] and put together by [`ChunkAssembler`].
+//!
+//! The first request on a connection is `ping`, the version handshake ([`negotiate`]).
+//! PROTOCOL.md is the human-readable contract; tests keep the two in step.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{ErrorCode, ErrorInfo};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The oldest protocol version this build still accepts from the other side.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// The native messaging host's registered name (manifest `name`, `connectNative` argument).
+pub const HOST_NAME: &str = "cn.datalink.host";
+/// Chrome refuses host→browser messages over 1 MiB; every frame the host writes fits.
+pub const MAX_REPLY_FRAME: usize = 1024 * 1024;
+/// The host refuses browser→host frames over 8 MiB before allocating (Chrome allows up to
+/// 64 MiB; nothing DataLink sends comes near 8).
+pub const MAX_REQUEST_FRAME: usize = 8 * 1024 * 1024;
+/// At most this many chunks make up one reply (1 GiB): more is a protocol error.
+pub const MAX_CHUNKS: u32 = 1024;
+/// `echo` never builds a reply larger than this (it is a diagnostic, not a memory test).
+pub const MAX_ECHO_BYTES: usize = 32 * 1024 * 1024;
+
+/// A request with its correlation id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub id: u64,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// What the extension asks of the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// The handshake: versions both ways. Also a liveness check.
+    Ping(PingRequest),
+    /// A diagnostic: the host measures the text and sends it back (`repeat` times), which
+    /// proves UTF-8 and chunked replies across the pipe.
+    Echo(EchoRequest),
+}
+
+impl Request {
+    /// Every `type` the host knows, to tell "unknown type" from "bad fields".
+    pub const TYPES: &'static [&'static str] = &["ping", "echo"];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PingRequest {
+    /// The protocol version the extension speaks.
+    pub protocol: u32,
+    #[serde(default)]
+    pub extension_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PingReply {
+    /// Always `"datalink-host"`.
+    pub host: String,
+    pub host_version: String,
+    /// The version both sides will speak (see [`negotiate`]).
+    pub protocol: u32,
+    pub min_protocol: u32,
+    pub os: String,
+    pub arch: String,
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EchoRequest {
+    pub text: String,
+    #[serde(default = "one")]
+    pub repeat: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EchoReply {
+    /// `text` repeated `repeat` times.
+    pub text: String,
+    /// Unicode scalar values in one `text`.
+    pub chars: usize,
+    /// UTF-8 bytes in one `text`, as the host counted them.
+    pub utf8_bytes: usize,
+}
+
+/// The version both sides speak, or why they cannot talk.
+pub fn negotiate(theirs: u32) -> Result<u32, ErrorCode> {
+    if theirs < MIN_PROTOCOL_VERSION {
+        return Err(ErrorCode::ProtocolMismatch);
+    }
+    Ok(theirs.min(PROTOCOL_VERSION))
+}
+
+/// A frame the host sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HostMessage {
+    Chunk(Chunk),
+    Reply(Reply),
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The request's id; `None` when the request was too broken to have one.
+    pub id: Option<u64>,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+}
+
+impl Reply {
+    pub fn success(id: u64, result: Value) -> Reply {
+        Reply { id: Some(id), ok: true, result: Some(result), error: None }
+    }
+
+    pub fn failure(id: Option<u64>, error: ErrorInfo) -> Reply {
+        Reply { id, ok: false, result: None, error: Some(error) }
+    }
+
+    /// The result, or the error the host reported (or `HostReplyInvalid` for a reply with neither).
+    pub fn into_result(self) -> Result<Value, ErrorInfo> {
+        match (self.ok, self.result, self.error) {
+            (true, Some(result), _) => Ok(result),
+            (false, _, Some(error)) => Err(error),
+            _ => Err(ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, "reply without result or error")),
+        }
+    }
+}
+
+/// One piece of a reply too large for one frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    pub id: Option<u64>,
+    pub chunk: ChunkPosition,
+    /// A piece of the reply's JSON text, cut at a character boundary.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkPosition {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// Read one request frame: JSON with a numeric `id` and a known `type`.
+///
+/// On failure, the error comes with the request's id when it could be read, so the reply can
+/// still be matched by the caller.
+pub fn decode_request(frame: &[u8]) -> Result<Envelope<Request>, (Option<u64>, ErrorInfo)> {
+    let value: Value = serde_json::from_slice(frame)
+        .map_err(|e| (None, ErrorInfo::with_detail(ErrorCode::MalformedJson, e.to_string())))?;
+    let Value::Object(mut fields) = value else {
+        return Err((None, ErrorInfo::with_detail(ErrorCode::InvalidRequest, "a request is a JSON object")));
+    };
+    let id = fields.remove("id").and_then(|id| id.as_u64());
+    let Some(id) = id else {
+        return Err((None, ErrorInfo::with_detail(ErrorCode::InvalidRequest, "`id` must be a non-negative integer")));
+    };
+    let kind = match fields.get("type") {
+        Some(Value::String(kind)) => kind.clone(),
+        _ => return Err((Some(id), ErrorInfo::with_detail(ErrorCode::InvalidRequest, "`type` must be a string"))),
+    };
+    if !Request::TYPES.contains(&kind.as_str()) {
+        let shown: String = kind.chars().take(64).collect();
+        return Err((Some(id), ErrorInfo::with_detail(ErrorCode::UnknownRequestType, format!("unknown type {shown:?}"))));
+    }
+    let body = serde_json::from_value(Value::Object(fields))
+        .map_err(|e| (Some(id), ErrorInfo::with_detail(ErrorCode::InvalidRequest, e.to_string())))?;
+    Ok(Envelope { id, body })
+}
+
+/// The frames that carry `reply`, each at most `max_frame` bytes of JSON: one frame when it
+/// fits, otherwise [`Chunk`]s of its text.
+///
+/// `max_frame` must leave room for a chunk's own fields (at least 256 bytes).
+pub fn encode_reply(reply: &Reply, max_frame: usize) -> Result<Vec<String>, serde_json::Error> {
+    let whole = serde_json::to_string(reply)?;
+    if whole.len() <= max_frame {
+        return Ok(vec![whole]);
+    }
+    // The chunk's fields without text, at their widest: {"id":u64::MAX,"chunk":{..},"text":""}.
+    let widest = Chunk { id: Some(u64::MAX), chunk: ChunkPosition { index: MAX_CHUNKS, count: MAX_CHUNKS }, text: String::new() };
+    let budget = max_frame.saturating_sub(serde_json::to_string(&widest)?.len());
+    let pieces = split_for_json_strings(&whole, budget.max(8));
+    let count = pieces.len() as u32;
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(index, text)| {
+            serde_json::to_string(&Chunk { id: reply.id, chunk: ChunkPosition { index: index as u32, count }, text: text.to_owned() })
+        })
+        .collect()
+}
+
+/// Cut `text` at character boundaries into pieces whose JSON string form (escapes included,
+/// quotes excluded) is at most `budget` bytes.
+fn split_for_json_strings(text: &str, budget: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (at, c) in text.char_indices() {
+        let cost = match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        };
+        if used + cost > budget && at > start {
+            pieces.push(&text[start..at]);
+            start = at;
+            used = 0;
+        }
+        used += cost;
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+/// Why chunks could not be put together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChunkError {
+    #[error("chunk {index} of {count} is out of range")]
+    OutOfRange { index: u32, count: u32 },
+    #[error("chunk count changed from {before} to {now}")]
+    CountChanged { before: u32, now: u32 },
+    #[error("the assembled reply is not valid JSON: {0}")]
+    Json(String),
+}
+
+/// Puts chunked replies back together, one per request id.
+#[derive(Debug, Default)]
+pub struct ChunkAssembler {
+    partial: HashMap<Option<u64>, Partial>,
+}
+
+#[derive(Debug)]
+struct Partial {
+    pieces: Vec<Option<String>>,
+    missing: u32,
+}
+
+impl ChunkAssembler {
+    /// Adds a chunk; returns the whole reply once its last chunk arrived.
+    pub fn push(&mut self, chunk: Chunk) -> Result<Option<Reply>, ChunkError> {
+        let ChunkPosition { index, count } = chunk.chunk;
+        if count == 0 || count > MAX_CHUNKS || index >= count {
+            self.partial.remove(&chunk.id);
+            return Err(ChunkError::OutOfRange { index, count });
+        }
+        let partial = self
+            .partial
+            .entry(chunk.id)
+            .or_insert_with(|| Partial { pieces: vec![None; count as usize], missing: count });
+        if partial.pieces.len() != count as usize {
+            let before = partial.pieces.len() as u32;
+            self.partial.remove(&chunk.id);
+            return Err(ChunkError::CountChanged { before, now: count });
+        }
+        let slot = &mut partial.pieces[index as usize];
+        if slot.is_none() {
+            partial.missing -= 1;
+        }
+        *slot = Some(chunk.text);
+        if partial.missing > 0 {
+            return Ok(None);
+        }
+        let done = self.partial.remove(&chunk.id).map(|p| p.pieces.into_iter().flatten().collect::<String>()).unwrap_or_default();
+        serde_json::from_str(&done).map(Some).map_err(|e| ChunkError::Json(e.to_string()))
+    }
+
+    /// Forgets a request's pieces (it timed out or the host went away).
+    pub fn forget(&mut self, id: Option<u64>) {
+        self.partial.remove(&id);
+    }
+
+    /// Requests with pieces still missing.
+    pub fn pending(&self) -> usize {
+        self.partial.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_a_ping() {
+        let env = decode_request(br#"{"id":1,"type":"ping","protocol":1,"extensionVersion":"0.1.0"}"#).unwrap();
+        assert_eq!(env.id, 1);
+        assert_eq!(env.body, Request::Ping(PingRequest { protocol: 1, extension_version: "0.1.0".into() }));
+    }
+
+    #[test]
+    fn tells_broken_requests_apart() {
+        let code = |frame: &[u8]| decode_request(frame).unwrap_err();
+        assert_eq!(code(b"{not json").1.code, ErrorCode::MalformedJson.code());
+        assert_eq!(code(&[0xff, 0xfe]).1.code, ErrorCode::MalformedJson.code());
+        assert_eq!(code(b"[1,2]").1.code, ErrorCode::InvalidRequest.code());
+        assert_eq!(code(br#"{"type":"ping"}"#), (None, code(br#"{"type":"ping"}"#).1));
+        assert_eq!(code(br#"{"id":-1,"type":"ping"}"#).0, None);
+        let (id, err) = code(br#"{"id":5,"type":"launch_rockets"}"#);
+        assert_eq!((id, err.code), (Some(5), ErrorCode::UnknownRequestType.code()));
+        let (id, err) = code(br#"{"id":6,"type":"ping","protocol":"one"}"#);
+        assert_eq!((id, err.code), (Some(6), ErrorCode::InvalidRequest.code()));
+        let (id, err) = code(br#"{"id":7}"#);
+        assert_eq!((id, err.code), (Some(7), ErrorCode::InvalidRequest.code()));
+    }
+
+    #[test]
+    fn requests_serialize_as_documented() {
+        let env = Envelope { id: 3, body: Request::Echo(EchoRequest { text: "报关单".into(), repeat: 2 }) };
+        assert_eq!(serde_json::to_value(&env).unwrap(), json!({"id":3,"type":"echo","text":"报关单","repeat":2}));
+        let reply = Reply::failure(Some(3), ErrorInfo::new(ErrorCode::Busy));
+        let v = serde_json::to_value(&reply).unwrap();
+        assert_eq!(v["ok"], json!(false));
+        assert_eq!(v["error"]["code"], json!(1006));
+        assert!(v.get("result").is_none());
+    }
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(negotiate(1), Ok(1));
+        assert_eq!(negotiate(99), Ok(PROTOCOL_VERSION));
+        assert_eq!(negotiate(0), Err(ErrorCode::ProtocolMismatch));
+    }
+
+    #[test]
+    fn small_replies_are_one_frame() {
+        let reply = Reply::success(1, json!({"a": 1}));
+        let frames = encode_reply(&reply, MAX_REPLY_FRAME).unwrap();
+        assert_eq!(frames.len(), 1);
+        assert_eq!(serde_json::from_str::<HostMessage>(&frames[0]).unwrap(), HostMessage::Reply(reply));
+    }
+
+    #[test]
+    fn large_replies_are_chunked_under_the_limit_and_reassemble() {
+        // Quotes and CJK make the escaped size differ from the raw size: the worst cases.
+        let text: String = "\"报关单\\\n".repeat(200_000);
+        let reply = Reply::success(9, json!({ "text": text }));
+        let frames = encode_reply(&reply, MAX_REPLY_FRAME).unwrap();
+        assert!(frames.len() > 2);
+        let mut asm = ChunkAssembler::default();
+        let mut out = None;
+        for frame in frames.iter().rev() {
+            assert!(frame.len() <= MAX_REPLY_FRAME, "frame of {} bytes", frame.len());
+            let HostMessage::Chunk(chunk) = serde_json::from_str(frame).unwrap() else { panic!("not a chunk") };
+            out = asm.push(chunk).unwrap();
+        }
+        assert_eq!(out, Some(reply));
+        assert_eq!(asm.pending(), 0);
+    }
+
+    #[test]
+    fn assembler_refuses_inconsistent_chunks() {
+        let mut asm = ChunkAssembler::default();
+        let chunk = |index, count| Chunk { id: Some(1), chunk: ChunkPosition { index, count }, text: "x".into() };
+        assert!(matches!(asm.push(chunk(2, 2)), Err(ChunkError::OutOfRange { .. })));
+        assert!(matches!(asm.push(chunk(0, MAX_CHUNKS + 1)), Err(ChunkError::OutOfRange { .. })));
+        assert_eq!(asm.push(chunk(0, 2)), Ok(None));
+        assert!(matches!(asm.push(chunk(1, 3)), Err(ChunkError::CountChanged { .. })));
+        assert_eq!(asm.pending(), 0);
+        assert_eq!(asm.push(chunk(0, 2)), Ok(None));
+        assert!(matches!(asm.push(chunk(1, 2)), Err(ChunkError::Json(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn any_reply_survives_chunking(s in "\\PC{0,400}", max in 300usize..700) {
+            let reply = Reply::success(u64::MAX, json!({ "s": s }));
+            let frames = encode_reply(&reply, max).unwrap();
+            let mut asm = ChunkAssembler::default();
+            let mut out = None;
+            for frame in &frames {
+                prop_assert!(frame.len() <= max, "frame of {} bytes over {}", frame.len(), max);
+                match serde_json::from_str::<HostMessage>(frame).unwrap() {
+                    HostMessage::Chunk(c) => out = asm.push(c).unwrap(),
+                    HostMessage::Reply(r) => out = Some(r),
+                }
+            }
+            prop_assert_eq!(out, Some(reply));
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The extension's service worker, in Rust.
+//!
+//! `extension/background.js` is thin glue: it registers the `chrome.*` listeners synchronously
+//! (MV3 needs them before the first await) and hands every message to [`handle_message`] once
+//! this module is initialised. Everything it decides — who may ask what, talking to the host,
+//! the domain work — happens here.
+
+mod chrome;
+mod host_link;
+mod js;
+
+use wasm_bindgen::prelude::*;
+
+use crate::error::{ErrorCode, ErrorInfo};
+use crate::page::{DiagnoseReport, MessageSender, PageRequest, WasmFacts};
+use crate::period::{periods, DateRange};
+use crate::protocol::{EchoReply, EchoRequest, PingReply, PingRequest, Request, PROTOCOL_VERSION};
+
+const PING_TIMEOUT_MS: u32 = 5_000;
+const CALL_TIMEOUT_MS: u32 = 30_000;
+
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("DataLink panicked: {info}").into());
+    }));
+}
+
+/// The worker's answer to every page message: `{ok: true, result}` or `{ok: false, error}`.
+#[derive(serde::Serialize)]
+struct PageReply<T: serde::Serialize> {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorInfo>,
+}
+
+/// Handles one `chrome.runtime.onMessage` message. `sender` is the listener's `sender` object.
+/// Always resolves (errors are part of the reply), so the glue can pass the value on as is.
+#[wasm_bindgen(js_name = handleMessage)]
+pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
+    let reply = match dispatch(&message, &sender).await {
+        Ok(result) => PageReply { ok: true, result: Some(result), error: None },
+        Err(error) => PageReply { ok: false, result: None, error: Some(error) },
+    };
+    js::to_js(&reply).unwrap_throw()
+}
+
+async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Value, ErrorInfo> {
+    let request: PageRequest = js::from_js(message, ErrorCode::InvalidRequest)?;
+    let field = |name: &str| js_sys::Reflect::get(sender, &name.into()).ok().and_then(|v| v.as_string());
+    let has_tab = js_sys::Reflect::get(sender, &"tab".into()).map(|t| t.is_object()).unwrap_or(false);
+    let who = MessageSender::classify(&chrome::runtime_id(), field("id").as_deref(), field("url").as_deref(), has_tab);
+    if !who.may_send(&request) {
+        return Err(ErrorInfo::with_detail(ErrorCode::NotAllowed, format!("{request:?} from {who:?}")));
+    }
+    let value = match request {
+        PageRequest::ConnectHost => serde_json::to_value(ping().await?),
+        PageRequest::Diagnose { text, from, to } => serde_json::to_value(diagnose(text, from, to).await?),
+    };
+    value.map_err(|e| ErrorInfo::with_detail(ErrorCode::Internal, e.to_string()))
+}
+
+async fn ping() -> Result<PingReply, ErrorInfo> {
+    let request = Request::Ping(PingRequest { protocol: PROTOCOL_VERSION, extension_version: crate::VERSION.into() });
+    let value = host_link::call(request, PING_TIMEOUT_MS).await?;
+    serde_json::from_value(value).map_err(|e| ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, e.to_string()))
+}
+
+async fn diagnose(text: String, from: crate::calendar::Date, to: crate::calendar::Date) -> Result<DiagnoseReport, ErrorInfo> {
+    let range = DateRange::new(from, to).map_err(|e| ErrorInfo::with_detail(ErrorCode::InvalidRequest, e.to_string()))?;
+    let months = periods(range);
+    let wasm = WasmFacts {
+        core_version: crate::VERSION.into(),
+        arch: std::env::consts::ARCH.into(),
+        periods: months.len(),
+        first_period: months.first().map(|p| p.key()).unwrap_or_default(),
+        last_period: months.last().map(|p| p.key()).unwrap_or_default(),
+    };
+    let host = ping().await?;
+    let value = host_link::call(Request::Echo(EchoRequest { text, repeat: 1 }), CALL_TIMEOUT_MS).await?;
+    let echo: EchoReply = serde_json::from_value(value).map_err(|e| ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, e.to_string()))?;
+    Ok(DiagnoseReport { wasm, host, echo })
+}

@@ -1,0 +1,173 @@
+//! `cargo xtask` — DataLink's build automation (see README.md).
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `deps` | installs what is missing: Debian packages (Chromium; the wasm toolchain when rustup has no wasm32 target), `wasm-bindgen-cli` at the Cargo.lock version |
+//! | `build` | the loadable extension folder and its zip, the host, the host manifests, in `target/dist` |
+//! | `test` | `deps`, a build in `target/dist-test`, clippy, then every test including the real-browser ones |
+//! | `demo` | `deps`, `build`, then the main job in headless Chromium, printed |
+//!
+//! Every step says what it runs. Installing is idempotent: what is there is not installed again.
+
+mod deps;
+mod dist;
+mod wasm;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+pub type Result<T> = std::result::Result<T, String>;
+
+const USAGE: &str = "cargo xtask <command> [options]
+
+Commands:
+  deps                       install what is missing (apt packages, wasm-bindgen-cli)
+  build [--debug-host] [--dev-origin http://127.0.0.1:PORT] [--out DIR]
+                             extension folder + zip + host + host manifests (default target/dist)
+  test                       install, build, clippy, and run every test (the CI command)
+  demo [--headed]            install, build, and run the main job in Chromium
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("deps") => deps::ensure(deps::Needs { browser: true }).map(|_| ()),
+        Some("build") => build_command(&args[1..]),
+        Some("test") => test_command(),
+        Some("demo") => demo_command(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => {
+            println!("xtask: done in {:.1}s", started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The cargo that runs us.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Prints a step header.
+pub fn step(message: &str) {
+    println!("\n==> {message}");
+}
+
+/// Runs a command, echoing it; fails on a non-zero exit.
+pub fn run(command: &mut Command) -> Result<()> {
+    println!("$ {}", shown(command));
+    let status = command.status().map_err(|e| format!("cannot run {}: {e}", shown(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", shown(command)))
+    }
+}
+
+fn shown(command: &Command) -> String {
+    let envs: Vec<String> = command
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
+        .filter(|kv| !kv.starts_with("DATALINK_") || kv.len() < 200)
+        .collect();
+    let args: Vec<String> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut parts = envs;
+    parts.push(command.get_program().to_string_lossy().into_owned());
+    parts.extend(args);
+    parts.join(" ")
+}
+
+fn flag_value(args: &[String], name: &str) -> Result<Option<String>> {
+    match args.iter().position(|a| a == name) {
+        Some(i) => args.get(i + 1).cloned().map(Some).ok_or_else(|| format!("{name} needs a value")),
+        None => Ok(None),
+    }
+}
+
+fn check_flags(args: &[String], known_switches: &[&str], known_values: &[&str]) -> Result<()> {
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        if known_values.contains(&arg) {
+            i += 2;
+        } else if known_switches.contains(&arg) {
+            i += 1;
+        } else {
+            return Err(format!("unknown option {arg:?}\n\n{USAGE}"));
+        }
+    }
+    Ok(())
+}
+
+fn build_command(args: &[String]) -> Result<()> {
+    check_flags(args, &["--debug-host"], &["--dev-origin", "--out"])?;
+    let toolchain = deps::ensure(deps::Needs { browser: false })?;
+    let options = dist::Options {
+        out: flag_value(args, "--out")?.map(PathBuf::from).unwrap_or_else(|| root().join("target/dist")),
+        release_host: !args.iter().any(|a| a == "--debug-host"),
+        dev_origin: flag_value(args, "--dev-origin")?,
+    };
+    dist::build(&toolchain, &options).map(|_| ())
+}
+
+fn test_command() -> Result<()> {
+    let toolchain = deps::ensure(deps::Needs { browser: true })?;
+    let out = root().join("target/dist-test");
+    dist::build(&toolchain, &dist::Options { out: out.clone(), release_host: false, dev_origin: None })?;
+
+    step("lints: cargo clippy (warnings are errors)");
+    run(cargo().current_dir(root()).args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+
+    step("unit, property and integration tests");
+    run(cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "--workspace", "--exclude", "datalink-e2e"]))?;
+
+    step("end-to-end tests in headless Chromium (extension + wasm + native host)");
+    run(cargo()
+        .current_dir(root())
+        .env("DATALINK_DIST", &out)
+        .args(["test", "-p", "datalink-e2e", "--", "--nocapture", "--test-threads=1"]))
+}
+
+fn demo_command(args: &[String]) -> Result<()> {
+    check_flags(args, &["--headed"], &[])?;
+    let toolchain = deps::ensure(deps::Needs { browser: true })?;
+    let out = root().join("target/dist");
+    dist::build(&toolchain, &dist::Options { out: out.clone(), release_host: true, dev_origin: None })?;
+
+    step("the round trip in Chromium: page → content script → service worker (Rust/wasm) → datalink-host → page");
+    let dist = datalink_e2e::Dist { root: out };
+    let mut options = datalink_e2e::LaunchOptions::for_dist(&dist);
+    options.headed = args.iter().any(|a| a == "--headed");
+    let mut browser = datalink_e2e::Browser::launch(&options).map_err(|e| e.to_string())?;
+    let reply = datalink_e2e::run_roundtrip(&mut browser, "报关单协同 ✓", "2023-05-25", "2026-05-25").map_err(|e| e.to_string())?;
+    let result = &reply["result"];
+    if reply["ok"] != serde_json::json!(true) {
+        return Err(format!("the extension answered with an error: {}", reply["error"]));
+    }
+    println!("  extension (wasm32):  core {} on {}, 2023-05-25 – 2026-05-25 = {} 个月份 ({} … {})",
+        result["wasm"]["coreVersion"], result["wasm"]["arch"], result["wasm"]["periods"],
+        result["wasm"]["firstPeriod"], result["wasm"]["lastPeriod"]);
+    println!("  协同客户端 (host):    {} {} protocol {} pid {} on {}/{}",
+        result["host"]["host"], result["host"]["hostVersion"], result["host"]["protocol"], result["host"]["pid"],
+        result["host"]["os"], result["host"]["arch"]);
+    println!("  echo through the host: {} ({} chars, {} UTF-8 bytes)",
+        result["echo"]["text"], result["echo"]["chars"], result["echo"]["utf8Bytes"]);
+    Ok(())
+}

@@ -1,4 +1,5 @@
 //! The host binary, driven over a real pipe exactly as the browser drives it.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};

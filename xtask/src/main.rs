@@ -135,14 +135,56 @@ fn test_command() -> Result<()> {
     step("lints: cargo clippy (warnings are errors)");
     run(cargo().current_dir(root()).args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
 
+    let mut totals = TestTotals::default();
     step("unit, property and integration tests");
-    run(cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "--workspace", "--exclude", "datalink-e2e"]))?;
+    let unit = cargo_test(cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "--workspace", "--exclude", "datalink-e2e"]), &mut totals);
 
     step("end-to-end tests in headless Chromium (extension + wasm + native host)");
-    run(cargo()
-        .current_dir(root())
-        .env("DATALINK_DIST", &out)
-        .args(["test", "-p", "datalink-e2e", "--", "--nocapture", "--test-threads=1"]))
+    let e2e = cargo_test(
+        cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "-p", "datalink-e2e", "--", "--nocapture", "--test-threads=1"]),
+        &mut totals,
+    );
+    step("summary");
+    println!("tests: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
+    unit.and(e2e)?;
+    if totals.passed == 0 {
+        return Err("no test ran".into());
+    }
+    Ok(())
+}
+
+/// Counts from cargo test's `test result:` lines.
+#[derive(Default)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Runs `cargo test`, passing its output through while adding up its `test result:` lines.
+fn cargo_test(command: &mut Command, totals: &mut TestTotals) -> Result<()> {
+    use std::io::BufRead;
+    println!("$ {}", shown(command));
+    let mut child = command.stdout(std::process::Stdio::piped()).spawn().map_err(|e| format!("cannot run cargo test: {e}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in std::io::BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            println!("{line}");
+            if let Some(counts) = line.strip_prefix("test result: ") {
+                let number = |word: &str| -> u64 {
+                    counts.split([';', '.']).find_map(|part| part.trim().strip_suffix(word)?.trim().parse().ok()).unwrap_or(0)
+                };
+                totals.passed += number(" passed");
+                totals.failed += number(" failed");
+                totals.ignored += number(" ignored");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", shown(command)))
+    }
 }
 
 fn demo_command(args: &[String]) -> Result<()> {

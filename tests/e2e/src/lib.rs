@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -346,7 +346,7 @@ fn serve_one(stream: TcpStream, pages: &HashMap<String, String>) {
     let mut stream = stream;
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.flush();
-    let _ = stream.bytes().count();
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// A page that asks the extension for a self-diagnosis through the content script and puts the

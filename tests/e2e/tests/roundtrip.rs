@@ -1,5 +1,6 @@
 //! Issue #2's proof of the architecture, in a real headless Chromium:
 //! page → content script → service worker (Rust/wasm) → native host (Rust) → page.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use datalink_e2e::{run_roundtrip, Browser, Dist, LaunchOptions};
 use serde_json::json;

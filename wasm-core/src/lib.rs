@@ -14,14 +14,24 @@
 //! * [`calendar`] — civil dates (`YYYY-MM-DD`) and day arithmetic;
 //! * [`period`] — task ranges and the calendar-month periods users reconcile;
 //! * [`protocol`] — the native-messaging requests, replies and chunking (see PROTOCOL.md);
+//! * [`plan`] — stages and query windows within the portal's limits, adaptive splitting;
+//! * [`portal`] — the Single Window's list and detail calls: URLs, parsing, faults, 核销 cross-check;
+//! * [`checkpoint`] — what the sync commits to the host's store and reads back to resume;
+//! * [`sync`] — the sync engine: a pure state machine deciding every request and commit;
+//! * [`task`] — a sync task's conditions (the 报关单协同 form), number and state;
 //! * [`page`] — messages from extension pages and content scripts to the worker;
 //! * [`error`] — every user-facing error: stable code, name and Chinese message.
 
 pub mod calendar;
+pub mod checkpoint;
 pub mod error;
 pub mod page;
 pub mod period;
+pub mod plan;
+pub mod portal;
 pub mod protocol;
+pub mod sync;
+pub mod task;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::Date;
 
 /// An inclusive range of days, `first <= last`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DateRange {
     pub first: Date,
     pub last: Date,

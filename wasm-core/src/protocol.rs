@@ -53,11 +53,64 @@ pub enum Request {
     /// A diagnostic: the host measures the text and sends it back (`repeat` times), which
     /// proves UTF-8 and chunked replies across the pipe.
     Echo(EchoRequest),
+
+    // ── The sync store (see `checkpoint`): one transaction each, idempotent. ──
+    /// A new task (待执行); replies [`TaskRecord`](crate::checkpoint::TaskRecord).
+    TaskCreate(crate::checkpoint::TaskCreate),
+    /// One task; replies `TaskRecord`.
+    TaskGet(crate::checkpoint::TaskRef),
+    /// 协同记录: tasks, newest first; replies [`TaskList`](crate::checkpoint::TaskList).
+    TaskList(crate::checkpoint::TaskListQuery),
+    /// The task in 执行中, if any (a restarted worker resumes it); replies `TaskRecord` or null.
+    TaskActive,
+    /// A state change; replies `TaskRecord`.
+    TaskState(crate::checkpoint::TaskStateChange),
+    /// Appends log lines; replies `{"appended": n}`.
+    TaskLog(crate::checkpoint::TaskLogAppend),
+    /// The whole log; replies `{"lines": [LogLine]}`.
+    TaskLogGet(crate::checkpoint::TaskRef),
+    /// Replies `{}`.
+    WindowSplit(crate::checkpoint::WindowSplit),
+    /// Replies [`ListPageSaved`](crate::checkpoint::ListPageSaved).
+    ListPage(crate::checkpoint::ListPageSave),
+    /// Replies `{}`.
+    WindowDone(crate::checkpoint::WindowDone),
+    /// Replies `{}`.
+    WindowFailed(crate::checkpoint::WindowFailed),
+    /// Replies [`DetailSaved`](crate::checkpoint::DetailSaved).
+    DetailSave(crate::checkpoint::DetailSave),
+    /// Replies `{}`.
+    DetailFailed(crate::checkpoint::DetailFailed),
+    /// Replies [`TaskSnapshot`](crate::checkpoint::TaskSnapshot).
+    TaskSnapshot(crate::checkpoint::TaskRef),
+    /// Decides 执行完毕 / 执行异常; replies [`TaskReport`](crate::checkpoint::TaskReport).
+    TaskFinish(crate::checkpoint::TaskFinish),
+    /// The per-period counts, state unchanged; replies `TaskReport`.
+    TaskReport(crate::checkpoint::TaskRef),
 }
 
 impl Request {
     /// Every `type` the host knows, to tell "unknown type" from "bad fields".
-    pub const TYPES: &'static [&'static str] = &["ping", "echo"];
+    pub const TYPES: &'static [&'static str] = &[
+        "ping",
+        "echo",
+        "task_create",
+        "task_get",
+        "task_list",
+        "task_active",
+        "task_state",
+        "task_log",
+        "task_log_get",
+        "window_split",
+        "list_page",
+        "window_done",
+        "window_failed",
+        "detail_save",
+        "detail_failed",
+        "task_snapshot",
+        "task_finish",
+        "task_report",
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,9 +3,13 @@
 // MV3 rules this file follows: listeners are registered synchronously at the top level, before
 // wasm has loaded, and each waits for `ready`; the wasm glue is imported statically (a module
 // worker cannot import() dynamically); nothing here touches `window`.
-import init, { handleMessage } from './wasm/datalink_core.js';
+import init, { handleMessage, resumeActive } from './wasm/datalink_core.js';
 
 const ready = init({ module_or_path: chrome.runtime.getURL('wasm/datalink_core_bg.wasm') });
+
+// A task the previous worker left running goes on (the browser stops idle workers; a
+// connected native port keeps a running one alive, but a crash or update may still end it).
+ready.then(() => resumeActive());
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   ready

@@ -4,9 +4,11 @@
 //! `--parent-window=<n>`) and talks to it over stdin/stdout; see PROTOCOL.md. Started by a person
 //! with a subcommand, it does maintenance work instead.
 
+mod card;
 mod framing;
 mod log;
 mod server;
+mod store;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,6 +21,11 @@ const USAGE: &str = "datalink-host — DataLink 协同客户端 (native messagin
 Usage:
   datalink-host                 serve the browser over stdin/stdout (how the browser starts it)
   datalink-host serve           the same, explicitly
+  datalink-host card …          the IC card: status (环境检测), verify (PIN), wait; see `card --help`
+  datalink-host export [--db PATH] [--format jsonl|csv] [--task NUMBER] [--out FILE]
+                                export the store's declarations with their goods lines
+  datalink-host db check [--db PATH]
+                                check the local store (integrity, schema version), read-only
   datalink-host --version       print the version
   datalink-host --help          this text
 ";
@@ -29,6 +36,9 @@ fn main() -> ExitCode {
     let command = args.iter().find(|a| !a.starts_with("chrome-extension://") && !a.starts_with("--parent-window="));
     match command.map(String::as_str) {
         None | Some("serve") => serve(),
+        Some("card") => card::cli::run(&args[args.iter().position(|a| a == "card").map_or(args.len(), |i| i + 1)..]),
+        Some("export") => store::cli::export(&args[args.iter().position(|a| a == "export").map_or(args.len(), |i| i + 1)..]),
+        Some("db") => store::cli::db(&args[args.iter().position(|a| a == "db").map_or(args.len(), |i| i + 1)..]),
         Some("--version" | "version") => say(&format!("datalink-host {VERSION}\n")),
         Some("--help" | "-h" | "help") => say(USAGE),
         Some(other) => {

@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::framing::{read_frame, write_frame, FrameError};
 use crate::log::{info, warn};
+use crate::store;
 
 /// Requests handled at once; one more is answered `busy` (1006) without being run.
 pub const MAX_IN_FLIGHT: usize = 32;
@@ -131,6 +132,27 @@ pub async fn handle(envelope: Envelope<Request>) -> Reply {
     let result = match body {
         Request::Ping(ping) => to_value(self::ping(&ping)),
         Request::Echo(echo) => to_value(self::echo(echo)),
+        Request::CardStatus(request) => to_value(crate::card::requests::status(request).await),
+        Request::CardVerifyPin(request) => to_value(crate::card::requests::verify_pin(request).await),
+        Request::CardSign(request) => to_value(crate::card::requests::sign(request).await),
+        Request::CardWait(request) => to_value(crate::card::requests::wait(request).await),
+        // The sync store (`crate::store`): each request one transaction on the store's thread.
+        Request::TaskCreate(r) => store::call("task_create", move |s| s.task_create(&r)).await,
+        Request::TaskGet(r) => store::call("task_get", move |s| s.task_get(&r.task)).await,
+        Request::TaskList(r) => store::call("task_list", move |s| s.task_list(&r)).await,
+        Request::TaskActive => store::call("task_active", |s| s.task_active()).await,
+        Request::TaskState(r) => store::call("task_state", move |s| s.task_state(&r)).await,
+        Request::TaskLog(r) => store::call("task_log", move |s| s.task_log(&r)).await,
+        Request::TaskLogGet(r) => store::call("task_log_get", move |s| s.task_log_get(&r.task)).await,
+        Request::WindowSplit(r) => store::call("window_split", move |s| s.window_split(&r)).await,
+        Request::ListPage(r) => store::call("list_page", move |s| s.list_page(&r)).await,
+        Request::WindowDone(r) => store::call("window_done", move |s| s.window_done(&r)).await,
+        Request::WindowFailed(r) => store::call("window_failed", move |s| s.window_failed(&r)).await,
+        Request::DetailSave(r) => store::call("detail_save", move |s| s.detail_save(&r)).await,
+        Request::DetailFailed(r) => store::call("detail_failed", move |s| s.detail_failed(&r)).await,
+        Request::TaskSnapshot(r) => store::call("task_snapshot", move |s| s.task_snapshot(&r.task)).await,
+        Request::TaskFinish(r) => store::call("task_finish", move |s| s.task_finish(&r)).await,
+        Request::TaskReport(r) => store::call("task_report", move |s| s.task_report(&r.task)).await,
     };
     match result {
         Ok(value) => Reply::success(id, value),

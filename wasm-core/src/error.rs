@@ -6,7 +6,8 @@
 //! developers travels separately (`ErrorInfo::detail`) and is only logged.
 //!
 //! Numbers are stable: never reuse or renumber one. Ranges: 1xxx the host protocol,
-//! 11xx the link between extension and host, 9xxx internal.
+//! 11xx the link between extension and host, 2xxx the host's local store, 3xxx the IC card,
+//! 9xxx internal.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +68,66 @@ error_codes! {
     HostReplyInvalid = 1104, "host_reply_invalid", "协同客户端返回了无法识别的数据";
     /// A message to the extension that it does not accept from that sender.
     NotAllowed = 1105, "not_allowed", "该页面无权执行此操作";
+    // ── 12xx: the sync, as the extension runs it. ──
+    /// 启动协同服务 while another task runs.
+    SyncAlreadyRunning = 1201, "sync_already_running", "已有协同任务正在执行，请等待其完成或先取消执行";
+    /// The portal session probe failed: the user is not logged in to the Single Window.
+    PortalNotLoggedIn = 1202, "portal_not_logged_in", "单一窗口未登录或登录已失效，请先使用卡介质登录单一窗口";
+    /// The form's conditions are not valid (the detail says which).
+    ConditionsInvalid = 1203, "conditions_invalid", "查询条件不正确，请检查时间跨度和单号";
+    /// 取消执行 / status with no task running.
+    NoRunningTask = 1204, "no_running_task", "当前没有正在执行的协同任务";
+    /// The portal could not be reached at all.
+    PortalUnreachable = 1205, "portal_unreachable", "无法连接单一窗口，请检查网络后重试";
+    // ── 2xxx: the host's local store (native host, `native-host/src/store/`). ──
+    /// The SQLite file (or its folder) cannot be created or opened: permissions, a missing
+    /// drive, or a file that is not DataLink's database.
+    StoreUnavailable = 2001, "store_unavailable", "本地数据库无法打开，请检查协同客户端数据目录的权限后重试";
+    /// Another process held the database locked for longer than the busy timeout.
+    StoreBusy = 2002, "store_busy", "本地数据库正被其他程序占用，请稍后重试";
+    /// The disk (or the user's quota) is full: nothing of the request was saved.
+    StoreFull = 2003, "store_full", "磁盘空间不足，协同数据无法保存，请清理磁盘空间后重试";
+    /// SQLite found the file damaged (or not a database at all).
+    StoreCorrupt = 2004, "store_corrupt", "本地数据库已损坏，请将日志发送给技术支持";
+    /// The database was written by a newer host (its schema version is above this build's).
+    StoreNewerVersion = 2005, "store_newer_version", "本地数据库由更新版本的协同客户端创建，请更新协同客户端";
+    /// A request named a task number the store does not have.
+    TaskNotFound = 2006, "task_not_found", "未找到该协同任务";
+    // ── 3xxx: the IC card (native host, `native-host/src/card/`). ──
+    /// The PC/SC service (pcscd / Windows 智能卡服务) is not running or not installed.
+    NoPcscService = 3001, "no_pcsc_service", "未检测到智能卡服务（PC/SC），请启动系统的智能卡服务后重试";
+    /// Nothing answers at the E-Port client control's address (ws://127.0.0.1:61232).
+    ClientControlNotRunning = 3002, "client_control_not_running", "未检测到中国电子口岸客户端控件，请安装并启动电子口岸客户端后重试";
+    /// No card reader is connected (or none matches the configured one).
+    NoReader = 3003, "no_reader", "未检测到读卡器，请连接读卡器后重试";
+    /// A reader, but no card in it.
+    NoCard = 3004, "no_card", "未检测到IC卡，请将IC卡插入读卡器";
+    /// The card was pulled out during an operation; its result is unknown.
+    CardRemoved = 3005, "card_removed", "操作过程中IC卡被拔出，请重新插入IC卡后重试";
+    /// Another program holds the reader exclusively.
+    ReaderBusy = 3006, "reader_busy", "读卡器正被其他程序占用，请关闭其他使用IC卡的程序后重试";
+    /// The card refused the PIN; `retriesLeft` says how many tries are left, when known.
+    WrongPin = 3007, "wrong_pin", "IC卡密码错误";
+    /// No tries left: only the card service can unlock the card.
+    CardLocked = 3008, "card_locked", "IC卡已被锁定，请联系中国电子口岸制卡中心（IC卡服务网点）解锁，请勿再次尝试";
+    /// The PIN was refused locally, before reaching the card (no try was used).
+    PinFormat = 3009, "pin_format", "IC卡密码格式不正确：应为 4–16 位英文字母或数字（请检查是否误用了全角字符或空格），本次未提交到IC卡";
+    /// A card DataLink cannot talk to safely (unknown ATR or applet): it never gets a PIN.
+    UnsupportedCard = 3010, "unsupported_card", "无法识别该IC卡，为保护IC卡，未向其提交密码；请使用中国电子口岸IC卡并安装电子口岸客户端";
+    /// The card, reader or client control did not answer in time.
+    CardTimeout = 3011, "card_timeout", "IC卡操作超时，请检查读卡器和IC卡后重试";
+    /// The reader or the card failed in a way not listed above.
+    ReaderError = 3012, "reader_error", "读卡器或IC卡操作失败，请重新插拔读卡器和IC卡后重试";
+    /// The E-Port client control reported an error DataLink does not know (its text is in `detail`).
+    CardClientError = 3013, "card_client_error", "电子口岸客户端控件报告了错误，请重新插拔IC卡或重启电子口岸客户端后重试";
+    /// The E-Port client control answered something that breaks its protocol.
+    CardClientReplyInvalid = 3014, "card_client_reply_invalid", "电子口岸客户端控件返回了无法识别的数据，请重启电子口岸客户端后重试";
+    /// The card needs the PIN first (e.g. for signing).
+    PinRequired = 3015, "pin_required", "请先输入IC卡密码";
+    /// One try left: the host refuses the PIN until the user confirms the last try.
+    LastTryUnconfirmed = 3016, "last_try_unconfirmed", "IC卡密码只剩最后一次尝试机会，再输错IC卡将被锁定；请确认密码无误后再提交";
+    /// The card's certificate is expired or not yet valid.
+    CertNotValidNow = 3017, "cert_not_valid_now", "IC卡证书不在有效期内，请到中国电子口岸制卡中心办理证书更新";
     /// A bug: the detail is logged for developers.
     Internal = 9001, "internal", "内部错误，请将日志发送给技术支持";
 }
@@ -81,15 +142,38 @@ pub struct ErrorInfo {
     /// For developers: what went wrong, without secrets. Not shown by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Only for `wrong_pin` (3007): the PIN tries the card has left, when the card or the
+    /// E-Port client control said so. The UI warns before the next try when it is 1.
+    #[serde(rename = "retriesLeft", default, skip_serializing_if = "Option::is_none")]
+    pub retries_left: Option<u8>,
 }
 
 impl ErrorInfo {
     pub fn new(code: ErrorCode) -> ErrorInfo {
-        ErrorInfo { code: code.code(), name: code.name().to_owned(), message: code.user_message().to_owned(), detail: None }
+        ErrorInfo {
+            code: code.code(),
+            name: code.name().to_owned(),
+            message: code.user_message().to_owned(),
+            detail: None,
+            retries_left: None,
+        }
     }
 
     pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> ErrorInfo {
         ErrorInfo { detail: Some(detail.into()), ..ErrorInfo::new(code) }
+    }
+
+    /// A wrong PIN (3007) with the tries left, when known; the message spells out what they
+    /// mean, so every page shows the same words.
+    pub fn wrong_pin(retries_left: Option<u8>) -> ErrorInfo {
+        let base = ErrorCode::WrongPin.user_message();
+        let message = match retries_left {
+            Some(0) => format!("{base}，已没有剩余尝试次数"),
+            Some(1) => format!("{base}，只剩最后 1 次尝试机会：再输错一次IC卡将被锁定"),
+            Some(n) => format!("{base}，还可尝试 {n} 次"),
+            None => format!("{base}（IC卡未告知剩余尝试次数；多次输错IC卡将被锁定，请确认密码后再试）"),
+        };
+        ErrorInfo { message, retries_left, ..ErrorInfo::new(ErrorCode::WrongPin) }
     }
 
     pub fn error_code(&self) -> Option<ErrorCode> {
@@ -119,6 +203,20 @@ mod tests {
             assert!(!c.user_message().is_empty());
         }
         assert_eq!(ErrorCode::from_code(4242), None);
+    }
+
+    #[test]
+    fn a_wrong_pin_carries_its_retries_and_says_what_they_mean() {
+        let two = ErrorInfo::wrong_pin(Some(2));
+        assert_eq!((two.code, two.retries_left), (3007, Some(2)));
+        assert!(two.message.starts_with(ErrorCode::WrongPin.user_message()) && two.message.contains("还可尝试 2 次"));
+        assert!(ErrorInfo::wrong_pin(Some(1)).message.contains("将被锁定"));
+        assert!(ErrorInfo::wrong_pin(None).message.contains("未告知"));
+        let json = serde_json::to_value(&two).unwrap();
+        assert_eq!(json["retriesLeft"], serde_json::json!(2));
+        assert!(serde_json::to_value(ErrorInfo::new(ErrorCode::NoCard)).unwrap().get("retriesLeft").is_none());
+        let old: ErrorInfo = serde_json::from_str(r#"{"code":3004,"name":"no_card","message":"x"}"#).unwrap();
+        assert_eq!(old.retries_left, None);
     }
 
     #[test]

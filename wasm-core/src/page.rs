@@ -18,6 +18,76 @@ pub enum PageRequest {
     Diagnose { text: String, from: Date, to: Date },
     /// The host's handshake (连接协同服务).
     ConnectHost,
+    /// 启动协同服务: create a task and run it in the worker.
+    SyncStart(SyncStart),
+    /// The running task's progress and new log lines (the page polls it).
+    SyncStatus { #[serde(default)] after_seq: u64 },
+    /// 取消执行.
+    SyncCancel,
+    /// 断点续查 / 补采: run an interrupted or failed task again, only its gaps.
+    SyncResume { task: crate::task::TaskNumber },
+    /// 协同记录.
+    TaskList(crate::checkpoint::TaskListQuery),
+    /// A task's per-period counts (详情).
+    TaskReport { task: crate::task::TaskNumber },
+    /// A task's whole log (查看).
+    TaskLog { task: crate::task::TaskNumber },
+}
+
+/// What 启动协同服务 sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStart {
+    pub conditions: crate::task::Conditions,
+    /// The portal base URL (`https://swapp.singlewindow.cn`, a provincial proxy, or portal-sim).
+    pub portal: String,
+    #[serde(default)]
+    pub settings: SyncSettings,
+}
+
+/// How hard the collector may press the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncSettings {
+    /// Requests in flight at once.
+    pub concurrency: u32,
+    /// Requests started per second, at most.
+    pub rate_per_second: f64,
+    /// Rows asked per list page.
+    pub page_size: u64,
+    /// A request with no answer after this long is a timeout (retried).
+    pub request_timeout_ms: u32,
+}
+
+impl Default for SyncSettings {
+    /// Gentle on the real portal: public tools run up to 6 threads; no public code documents a
+    /// rate limit (portal-api.md §1), so DataLink stays well below.
+    fn default() -> SyncSettings {
+        SyncSettings { concurrency: 3, rate_per_second: 4.0, page_size: 100, request_timeout_ms: 30_000 }
+    }
+}
+
+impl Eq for SyncSettings {}
+
+/// The running task, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// `None` when no task runs in this worker.
+    pub task: Option<crate::task::TaskNumber>,
+    pub state: Option<crate::task::TaskState>,
+    /// Waiting for the user to log in to the portal again.
+    pub paused: bool,
+    pub reconciled: u64,
+    pub found: u64,
+    pub windows_done: u64,
+    pub windows: u64,
+    pub requests: u64,
+    /// Estimated seconds left.
+    pub seconds_left: Option<u64>,
+    /// Log lines after `after_seq`, with their sequence numbers.
+    pub lines: Vec<(u64, crate::checkpoint::LogLine)>,
+    pub report: Option<crate::checkpoint::TaskReport>,
 }
 
 impl PageRequest {

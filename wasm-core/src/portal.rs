@@ -219,6 +219,48 @@ fn looks_like_html(body: &str) -> bool {
     head.starts_with("<!doctype") || head.starts_with("<html") || head.starts_with("<head") || head.starts_with("<body")
 }
 
+/// Who is logged in, as the 货物申报 desktop shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeskInfo {
+    /// 用户名 (the card holder).
+    pub user_name: String,
+    pub enterprise_name: String,
+    /// 统一社会信用代码.
+    pub enterprise_scc: String,
+}
+
+/// Reads the desktop page (`deskIndex`). GUESS: the real desktop's markup is not in public
+/// code; DataLink looks for elements with ids `userName`, `etpsName` and `etpsScc` (what
+/// portal-sim serves) and otherwise for the text after "欢迎您，".
+pub fn parse_desk(html: &str) -> DeskInfo {
+    let by_id = |id: &str| -> String {
+        let marker = format!("id=\"{id}\"");
+        html.find(&marker)
+            .and_then(|at| html[at..].find('>').map(|gt| at + gt + 1))
+            .map(|start| html[start..].split('<').next().unwrap_or_default())
+            .map(unescape_html)
+            .unwrap_or_default()
+    };
+    let mut user_name = by_id("userName");
+    if user_name.is_empty() {
+        if let Some(at) = html.find("欢迎您，") {
+            let rest = &html[at + "欢迎您，".len()..];
+            user_name = unescape_html(rest.split(['<', ' ', '\n']).next().unwrap_or_default());
+        }
+    }
+    DeskInfo { user_name: user_name.trim().to_owned(), enterprise_name: by_id("etpsName").trim().to_owned(), enterprise_scc: by_id("etpsScc").trim().to_owned() }
+}
+
+fn unescape_html(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// Whether a session probe (`/deskserver/sw/allVersion`) says the user is logged in [C MAOYI].
+pub fn session_probe_ok(answer: &HttpAnswer<'_>) -> bool {
+    check_answer(answer).is_ok() && answer.body.trim_start().starts_with("{\"allPavaVersion\"")
+}
+
 /// One page of a list answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPage {
@@ -538,6 +580,17 @@ mod tests {
             parse_detail(r#"{"ok":false,"messageList":["无权查看","请重新登录"]}"#),
             Err(PortalFault::Refused("无权查看;请重新登录".into()))
         );
+    }
+
+    #[test]
+    fn reads_the_desktop_and_the_probe() {
+        let html = r#"<div id="header"><span class="welcome">欢迎您，<span id="userName">许斯维</span></span><span id="etpsName">西安&amp;某某</span><span id="etpsScc">91610000MA6TEST01X</span>"#;
+        let desk = parse_desk(html);
+        assert_eq!((desk.user_name.as_str(), desk.enterprise_name.as_str(), desk.enterprise_scc.as_str()), ("许斯维", "西安&某某", "91610000MA6TEST01X"));
+        assert_eq!(parse_desk("<p>欢迎您，张三 <a>").user_name, "张三");
+        let ok = HttpAnswer { status: 200, redirected: false, final_url: "http://x/deskserver/sw/allVersion", body: r#"{"allPavaVersion":"1"}"# };
+        assert!(session_probe_ok(&ok));
+        assert!(!session_probe_ok(&HttpAnswer { final_url: "http://x/cas/login", ..ok }));
     }
 
     #[test]

@@ -54,6 +54,16 @@ pub enum Request {
     /// proves UTF-8 and chunked replies across the pipe.
     Echo(EchoRequest),
 
+    // ── The IC card (`native-host/src/card/`): see the card types below. ──
+    /// The environment check (环境检测); replies [`CardStatusReply`]. Never touches the PIN.
+    CardStatus(CardStatusRequest),
+    /// Checks the PIN once; replies [`CardVerifyReply`], or 3007 `wrong_pin` with `retriesLeft`.
+    CardVerifyPin(CardVerifyPinRequest),
+    /// Signs with the card; replies [`CardSignReply`].
+    CardSign(CardSignRequest),
+    /// Waits for a card to be inserted or removed; replies [`CardWaitReply`].
+    CardWait(CardWaitRequest),
+
     // ── The sync store (see `checkpoint`): one transaction each, idempotent. ──
     /// A new task (待执行); replies [`TaskRecord`](crate::checkpoint::TaskRecord).
     TaskCreate(crate::checkpoint::TaskCreate),
@@ -94,6 +104,10 @@ impl Request {
     pub const TYPES: &'static [&'static str] = &[
         "ping",
         "echo",
+        "card_status",
+        "card_verify_pin",
+        "card_sign",
+        "card_wait",
         "task_create",
         "task_get",
         "task_list",
@@ -156,6 +170,264 @@ pub struct EchoReply {
     pub chars: usize,
     /// UTF-8 bytes in one `text`, as the host counted them.
     pub utf8_bytes: usize,
+}
+
+// ── The IC card (native host: `native-host/src/card/`) ──────────────────────────────────────
+
+/// How the host reaches the IC card — a setting; `auto` tries the E-Port client control first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardBackendChoice {
+    #[default]
+    Auto,
+    Eport,
+    Pcsc,
+}
+
+/// The way the host reached the card: the E-Port client control (WebSocket) or PC/SC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardBackendKind {
+    Eport,
+    Pcsc,
+}
+
+/// Card settings (设置). A field left out falls back to the host's environment
+/// (`DATALINK_CARD_BACKEND`, `DATALINK_EPORT_URL`, `DATALINK_CARD_READER`), then to the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<CardBackendChoice>,
+    /// The E-Port client control's address (default `ws://127.0.0.1:61232`); only `ws://` to a
+    /// loopback address is accepted, since the PIN travels over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eport_url: Option<String>,
+    /// PC/SC: only readers whose name contains this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+}
+
+/// A secret on its way to the host (the PIN): `Debug` prints a placeholder, and the text is
+/// overwritten when dropped. It serializes as a plain JSON string.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: String) -> Secret {
+        Secret(text)
+    }
+
+    /// Moves the text out (no copy), leaving an empty secret.
+    pub fn take(&mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Best effort without unsafe: overwrite the buffer in place; `black_box` keeps the
+        // writes from being optimised away. The host moves the text into a zeroizing `Pin`.
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.iter_mut().for_each(|b| *b = 0);
+        std::hint::black_box(&bytes);
+    }
+}
+
+/// `card_status`: the environment check (环境检测). Never touches the PIN.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardStatusRequest {
+    #[serde(default)]
+    pub settings: CardSettings,
+}
+
+/// `card_verify_pin`: checks the PIN on the card. The host never retries it by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardVerifyPinRequest {
+    pub pin: Secret,
+    /// Needed when the card has one try left (else `last_try_unconfirmed`, and the PIN is not
+    /// sent): the page warns first, then sends the PIN again with this set.
+    #[serde(default)]
+    pub confirm_last_try: bool,
+    #[serde(default)]
+    pub settings: CardSettings,
+}
+
+/// `card_sign`: signs `data` (UTF-8 text, as the E-Port control's `inData`) with the card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardSignRequest {
+    pub data: String,
+    /// Verifies this PIN first; without it the card must already be verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Secret>,
+    #[serde(default)]
+    pub confirm_last_try: bool,
+    #[serde(default)]
+    pub settings: CardSettings,
+}
+
+/// What `card_wait` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardWaitFor {
+    Present,
+    Absent,
+}
+
+/// The longest `card_wait` the host accepts (5 minutes).
+pub const MAX_CARD_WAIT_MS: u32 = 300_000;
+
+/// `card_wait`: waits (PC/SC status changes, no polling) until a card is in a reader, or gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardWaitRequest {
+    pub until: CardWaitFor,
+    /// At most [`MAX_CARD_WAIT_MS`]; default 30 s.
+    #[serde(default = "thirty_seconds")]
+    pub timeout_ms: u32,
+    #[serde(default)]
+    pub settings: CardSettings,
+}
+
+fn thirty_seconds() -> u32 {
+    30_000
+}
+
+/// One PC/SC reader as the environment check saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReaderStatus {
+    pub name: String,
+    pub card_present: bool,
+    /// The card's ATR, spaced hex (`3B 8C 80 01 …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atr: Option<String>,
+    /// The known card profile for that ATR; `None` means the card gets no command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// Who the card belongs to; any field may be unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardIdentity {
+    /// The card number (卡号), without the `03-` prefix.
+    pub card_id: Option<String>,
+    /// 持卡人.
+    pub holder: Option<String>,
+    /// 企业.
+    pub enterprise: Option<String>,
+    /// The signing certificate's number (serial, hex).
+    pub cert_no: Option<String>,
+    /// Certificate validity, `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
+/// The E-Port client control as the environment check found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EportProbe {
+    pub url: String,
+    pub running: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ErrorInfo>,
+}
+
+/// PC/SC as the environment check found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PcscProbe {
+    /// Whether the PC/SC service answered.
+    pub service: bool,
+    pub readers: Vec<ReaderStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ErrorInfo>,
+}
+
+/// One line of the environment check: a Chinese label, its value, and its problem if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvCheck {
+    /// Stable: `host_version`, `backend`, `readers`, `card`, `card_id`, `holder`, `enterprise`,
+    /// `certificate`, `pin`.
+    pub key: String,
+    /// What the user reads (协同客户端版本, 读卡方式, …).
+    pub label: String,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ErrorInfo>,
+}
+
+/// The reply to `card_status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardStatusReply {
+    pub host_version: String,
+    /// The setting in force.
+    pub choice: CardBackendChoice,
+    /// The backend in use; `None` when neither works.
+    pub backend: Option<CardBackendKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eport: Option<EportProbe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcsc: Option<PcscProbe>,
+    pub card_present: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardIdentity>,
+    /// PIN tries left, when the card says without spending one (PC/SC) or the host saw a wrong
+    /// PIN's count on this card (E-Port control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_retries_left: Option<u8>,
+    /// In display order.
+    pub checks: Vec<EnvCheck>,
+    /// Every check passed: a task may start once the PIN is verified.
+    pub ready: bool,
+}
+
+/// The reply to `card_verify_pin` (a wrong PIN is error 3007 with `retriesLeft`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardVerifyReply {
+    pub verified: bool,
+    pub backend: CardBackendKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+}
+
+/// The reply to `card_sign`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardSignReply {
+    /// Base64 of the signature, as the card or control produced it.
+    pub signature: String,
+    /// The number of the certificate whose key signed.
+    pub cert_no: String,
+    pub backend: CardBackendKind,
+}
+
+/// The reply to `card_wait`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardWaitReply {
+    pub card_present: bool,
+    /// The reader holding the card, when present (PC/SC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
+    /// `false` when the backend cannot wait (E-Port control): the state is the current one.
+    pub waited: bool,
 }
 
 /// The version both sides speak, or why they cannot talk.
@@ -393,6 +665,44 @@ mod tests {
         assert_eq!(v["ok"], json!(false));
         assert_eq!(v["error"]["code"], json!(1006));
         assert!(v.get("result").is_none());
+    }
+
+    #[test]
+    fn card_requests_decode_as_documented_and_never_print_the_pin() {
+        let env = decode_request(br#"{"id":4,"type":"card_verify_pin","pin":"20240615","confirmLastTry":true,"settings":{"backend":"pcsc","reader":"PCD"}}"#).unwrap();
+        let Request::CardVerifyPin(verify) = &env.body else { panic!("{:?}", env.body) };
+        assert!(verify.confirm_last_try);
+        assert_eq!(verify.settings.backend, Some(CardBackendChoice::Pcsc));
+        assert_eq!(verify.pin, Secret::new("20240615".into()));
+        let shown = format!("{env:?}");
+        assert!(!shown.contains("20240615") && shown.contains("<redacted>"), "{shown}");
+
+        let status = decode_request(br#"{"id":5,"type":"card_status"}"#).unwrap();
+        assert_eq!(status.body, Request::CardStatus(CardStatusRequest::default()));
+        let wait = decode_request(br#"{"id":6,"type":"card_wait","until":"absent"}"#).unwrap();
+        assert_eq!(wait.body, Request::CardWait(CardWaitRequest { until: CardWaitFor::Absent, timeout_ms: 30_000, settings: CardSettings::default() }));
+        let sign = decode_request(r#"{"id":7,"type":"card_sign","data":"报关单"}"#.as_bytes()).unwrap();
+        assert!(matches!(sign.body, Request::CardSign(CardSignRequest { pin: None, .. })));
+        let (id, err) = decode_request(br#"{"id":8,"type":"card_verify_pin"}"#).unwrap_err();
+        assert_eq!((id, err.code), (Some(8), ErrorCode::InvalidRequest.code()), "a PIN is required");
+        let (_, err) = decode_request(br#"{"id":9,"type":"card_wait","until":"soon"}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest.code());
+
+        let mut secret = Secret::new("88888888".into());
+        assert_eq!(serde_json::to_value(&secret).unwrap(), json!("88888888"), "the extension sends it as a plain string");
+        assert_eq!(secret.take(), "88888888");
+        assert_eq!(secret, Secret::new(String::new()));
+    }
+
+    #[test]
+    fn card_replies_serialize_in_camel_case() {
+        let reply = CardVerifyReply { verified: true, backend: CardBackendKind::Eport, card_id: Some("8930000012345".into()) };
+        assert_eq!(serde_json::to_value(&reply).unwrap(), json!({"verified": true, "backend": "eport", "cardId": "8930000012345"}));
+        let wait = CardWaitReply { card_present: false, reader: None, waited: true };
+        assert_eq!(serde_json::to_value(&wait).unwrap(), json!({"cardPresent": false, "waited": true}));
+        for name in ["card_status", "card_verify_pin", "card_sign", "card_wait"] {
+            assert!(Request::TYPES.contains(&name), "{name} missing from Request::TYPES");
+        }
     }
 
     #[test]

@@ -977,9 +977,9 @@ impl Engine {
         if expected == 0 || !progress.announced_collected {
             return Vec::new();
         }
-        // Every tenth, and the last.
+        // Every tenth, and the last, each once.
         let step = (expected / 10).max(1);
-        if done == expected || done >= progress.last_progress_logged + step {
+        if done > progress.last_progress_logged && (done == expected || done >= progress.last_progress_logged + step) {
             progress.last_progress_logged = done;
             return vec![Effect::Log(LogCategory::Result, format!("预览进度 ({done}/{expected})"))];
         }

@@ -7,6 +7,8 @@
 //! * `chromium` for the real-browser tests and the demo.
 //! * `binaryen` for `wasm-opt` (optional: a build without it is larger, not broken).
 //! * `wasm-bindgen-cli` at exactly the `wasm-bindgen` version in Cargo.lock.
+//! * `libpcsclite-dev` + `pkg-config` to build the host's PC/SC backend; for the card tests
+//!   ([`ensure_pcscd`]), `pcscd` and `vsmartcard-vpcd`, and a running pcscd.
 
 use std::process::Command;
 
@@ -28,6 +30,8 @@ pub fn ensure(needs: Needs) -> Result<Toolchain> {
         packages.extend(["rustc-web", "rust-web-src", "lld-22"]);
     }
     packages.push("binaryen");
+    // The host's PC/SC backend links libpcsclite (pcsc-sys finds it with pkg-config).
+    packages.extend(["libpcsclite-dev", "pkg-config"]);
     if needs.browser {
         packages.push("chromium");
     }
@@ -130,4 +134,114 @@ fn ensure_wasm_bindgen() -> Result<()> {
     }
     // Not --locked: some of the CLI's locked dependencies are no longer in the registry.
     run(cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted, "--force"]))
+}
+
+/// Where `cargo xtask` has pcscd write its APDU log when it starts it.
+pub fn pcscd_log_path() -> std::path::PathBuf {
+    std::env::temp_dir().join("datalink-pcscd.log")
+}
+
+/// The pcscd the card tests use: its log, when it writes APDUs to a file we can read.
+pub struct Pcscd {
+    pub pid: Option<u32>,
+    pub apdu_log: Option<std::path::PathBuf>,
+}
+
+impl Pcscd {
+    /// The environment the card tests read (`tests/virtual-card/src/pcscd.rs`).
+    pub fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut env = vec![("DATALINK_PCSCD", "1".into())];
+        if let Some(log) = &self.apdu_log {
+            env.push(("DATALINK_PCSCD_LOG", log.clone().into_os_string()));
+        }
+        env
+    }
+}
+
+const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+/// vsmartcard-vpcd's first slot (`/etc/reader.conf.d/vpcd`: 0x8C7B).
+const VPCD_PORT: u16 = 0x8C7B;
+
+/// Installs pcscd and vsmartcard-vpcd, and makes sure a pcscd with vpcd's virtual readers runs.
+///
+/// Only one pcscd can run on a machine (it always uses `/run/pcscd/pcscd.comm`), so a running
+/// one is reused — the developer's, or one an earlier run started. Otherwise pcscd is started
+/// in the foreground with `--apdu`, its output going to [`pcscd_log_path`], detached from us (in
+/// its own process group), and left running for the next run. There is no systemd here, so it
+/// is started by hand; stop it with `kill <pid>`.
+pub fn ensure_pcscd() -> Result<Pcscd> {
+    ensure_apt(&["pcscd", "vsmartcard-vpcd"])?;
+    step("pcscd with vsmartcard-vpcd (virtual card readers) for the card tests");
+    let pcscd = if std::os::unix::net::UnixStream::connect(PCSCD_SOCKET).is_ok() {
+        let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").ok().and_then(|p| p.trim().parse::<u32>().ok());
+        let apdu_log = pid.and_then(apdu_log_of);
+        println!(
+            "reusing the running pcscd (pid {}); APDU log: {}",
+            pid.map_or("unknown".into(), |p| p.to_string()),
+            apdu_log.as_ref().map_or("none (not started with --apdu into a file: the APDU-log test will say so)".into(), |l| l.display().to_string())
+        );
+        Pcscd { pid, apdu_log }
+    } else {
+        start_pcscd()?
+    };
+    if !listening(VPCD_PORT) {
+        return Err(format!(
+            "pcscd (pid {}) has no vsmartcard-vpcd reader (nothing listens on port {VPCD_PORT}): was it started before \
+             vsmartcard-vpcd was installed? Stop it (kill <pid>) and run again",
+            pcscd.pid.map_or("unknown".into(), |p| p.to_string())
+        ));
+    }
+    Ok(pcscd)
+}
+
+fn start_pcscd() -> Result<Pcscd> {
+    use std::os::unix::process::CommandExt;
+    let log_path = pcscd_log_path();
+    let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut command = if is_root() {
+        Command::new("pcscd")
+    } else if have("sudo") {
+        let mut c = Command::new("sudo");
+        c.arg("pcscd");
+        c
+    } else {
+        return Err("pcscd is not running, and starting it needs root or sudo".into());
+    };
+    command.args(["--foreground", "--apdu"]).stdin(std::process::Stdio::null()).stdout(log).stderr(err).process_group(0);
+    println!("$ pcscd --foreground --apdu > {} 2>&1 &", log_path.display());
+    let child = command.spawn().map_err(|e| format!("cannot start pcscd: {e}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if std::os::unix::net::UnixStream::connect(PCSCD_SOCKET).is_ok() && listening(VPCD_PORT) {
+            println!("pcscd started (pid {}), left running for later runs; APDU log {}", child.id(), log_path.display());
+            return Ok(Pcscd { pid: Some(child.id()), apdu_log: Some(log_path) });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
+    Err(format!("pcscd did not open {PCSCD_SOCKET} with vpcd's readers within 10 s; its log:\n{tail}"))
+}
+
+/// The file a running pcscd writes its `--apdu` log to, if it does.
+fn apdu_log_of(pid: u32) -> Option<std::path::PathBuf> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let has = |flags: &[&[u8]]| args.iter().any(|a| flags.contains(a));
+    if !has(&[b"-a", b"--apdu"]) || !has(&[b"-f", b"--foreground"]) {
+        return None;
+    }
+    let out = std::fs::read_link(format!("/proc/{pid}/fd/1")).ok()?;
+    out.is_file().then_some(out)
+}
+
+/// Whether something listens on TCP `port` (IPv4 or IPv6), from /proc/net.
+fn listening(port: u16) -> bool {
+    let wanted = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()).any(|table| {
+        table.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1).is_some_and(|local| local.ends_with(&wanted)) && fields.get(3) == Some(&"0A")
+        })
+    })
 }

@@ -9,6 +9,7 @@
 //!
 //! Every step says what it runs. Installing is idempotent: what is there is not installed again.
 
+mod demo;
 mod deps;
 mod dist;
 mod wasm;
@@ -26,7 +27,10 @@ Commands:
   build [--debug-host] [--dev-origin http://127.0.0.1:PORT] [--out DIR]
                              extension folder + zip + host + host manifests (default target/dist)
   test                       install, build, clippy, and run every test (the CI command)
-  demo [--headed]            install, build, and run the main job in Chromium
+  demo [--headed] [--declarations N] [--seed N] [--max-span-days N] [--latency-ms N]
+       [--faults SPEC] [--portal URL] [--pin PIN] [--out DIR]
+                             install, build, and run the main job: a 3-year sync in Chromium
+                             against portal-sim (or --portal), printing the per-month reconciliation
 ";
 
 fn main() -> ExitCode {
@@ -135,9 +139,15 @@ fn test_command() -> Result<()> {
     step("lints: cargo clippy (warnings are errors)");
     run(cargo().current_dir(root()).args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
 
+    // The card tests need the machine's pcscd with vsmartcard-vpcd; they fail (never skip) without it.
+    let pcscd = deps::ensure_pcscd()?;
+
     let mut totals = TestTotals::default();
     step("unit, property and integration tests");
-    let unit = cargo_test(cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "--workspace", "--exclude", "datalink-e2e"]), &mut totals);
+    let unit = cargo_test(
+        cargo().current_dir(root()).env("DATALINK_DIST", &out).envs(pcscd.env()).args(["test", "--workspace", "--exclude", "datalink-e2e"]),
+        &mut totals,
+    );
 
     step("end-to-end tests in headless Chromium (extension + wasm + native host)");
     let e2e = cargo_test(
@@ -188,28 +198,7 @@ fn cargo_test(command: &mut Command, totals: &mut TestTotals) -> Result<()> {
 }
 
 fn demo_command(args: &[String]) -> Result<()> {
-    check_flags(args, &["--headed"], &[])?;
+    check_flags(args, &["--headed"], demo::FLAGS)?;
     let toolchain = deps::ensure(deps::Needs { browser: true })?;
-    let out = root().join("target/dist");
-    dist::build(&toolchain, &dist::Options { out: out.clone(), release_host: true, dev_origin: None })?;
-
-    step("the round trip in Chromium: page → content script → service worker (Rust/wasm) → datalink-host → page");
-    let dist = datalink_e2e::Dist { root: out };
-    let mut options = datalink_e2e::LaunchOptions::for_dist(&dist);
-    options.headed = args.iter().any(|a| a == "--headed");
-    let mut browser = datalink_e2e::Browser::launch(&options).map_err(|e| e.to_string())?;
-    let reply = datalink_e2e::run_roundtrip(&mut browser, "报关单协同 ✓", "2023-05-25", "2026-05-25").map_err(|e| e.to_string())?;
-    let result = &reply["result"];
-    if reply["ok"] != serde_json::json!(true) {
-        return Err(format!("the extension answered with an error: {}", reply["error"]));
-    }
-    println!("  extension (wasm32):  core {} on {}, 2023-05-25 – 2026-05-25 = {} 个月份 ({} … {})",
-        result["wasm"]["coreVersion"], result["wasm"]["arch"], result["wasm"]["periods"],
-        result["wasm"]["firstPeriod"], result["wasm"]["lastPeriod"]);
-    println!("  协同客户端 (host):    {} {} protocol {} pid {} on {}/{}",
-        result["host"]["host"], result["host"]["hostVersion"], result["host"]["protocol"], result["host"]["pid"],
-        result["host"]["os"], result["host"]["arch"]);
-    println!("  echo through the host: {} ({} chars, {} UTF-8 bytes)",
-        result["echo"]["text"], result["echo"]["chars"], result["echo"]["utf8Bytes"]);
-    Ok(())
+    demo::run(args, &toolchain)
 }

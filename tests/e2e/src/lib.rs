@@ -88,6 +88,9 @@ pub struct LaunchOptions {
     pub host_manifest: Option<PathBuf>,
     /// Show the window (needs a display).
     pub headed: bool,
+    /// The host's SQLite file (`DATALINK_DB`, inherited by the host the browser starts);
+    /// `None`: `datalink.db` in the fresh profile.
+    pub db: Option<PathBuf>,
 }
 
 impl LaunchOptions {
@@ -98,6 +101,7 @@ impl LaunchOptions {
             extension_dir: dist.extension_dir(),
             host_manifest: Some(dist.chromium_host_manifest()),
             headed: false,
+            db: None,
         }
     }
 }
@@ -106,6 +110,7 @@ impl LaunchOptions {
 pub struct Browser {
     child: Child,
     profile: PathBuf,
+    db: PathBuf,
     socket: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
 }
@@ -131,7 +136,9 @@ impl Browser {
         }
         let extension = options.extension_dir.canonicalize().map_err(|e| err(format!("extension folder: {e}")))?;
         let log = std::fs::File::create(profile.join("chromium.log")).map_err(|e| err(e.to_string()))?;
+        let db = options.db.clone().unwrap_or_else(|| profile.join("datalink.db"));
         let mut command = Command::new(&options.chromium);
+        command.env("DATALINK_DB", &db);
         if !options.headed {
             command.arg("--headless=new");
         }
@@ -183,7 +190,58 @@ impl Browser {
         if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
             stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| err(e.to_string()))?;
         }
-        Ok(Browser { child, profile, socket, next_id: 1 })
+        Ok(Browser { child, profile, db, socket, next_id: 1 })
+    }
+
+    /// The host's database for this browser.
+    pub fn db(&self) -> &Path {
+        &self.db
+    }
+
+    /// Process ids of the native hosts this browser started (found by their `DATALINK_DB`).
+    pub fn host_pids(&self) -> Vec<u32> {
+        let wanted = format!("DATALINK_DB={}", self.db.display());
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let is_host = std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "datalink-host"));
+            if !is_host {
+                continue;
+            }
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            if environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// Closes a tab.
+    pub fn close(&mut self, page: &Page) -> Result<()> {
+        self.call("Target.closeTarget", json!({ "targetId": page.target_id }), None).map(|_| ())
+    }
+
+    /// Opens the extension's app page.
+    pub fn open_app(&mut self) -> Result<Page> {
+        let page = self.open(&format!("chrome-extension://{EXTENSION_ID}/app.html"))?;
+        self.wait_for(&page, "typeof chrome !== 'undefined' && !!chrome.runtime && document.readyState === 'complete'", Duration::from_secs(20))?;
+        Ok(page)
+    }
+
+    /// Sends a message to the service worker from an extension page; returns its reply
+    /// (`{ok, result | error}`).
+    pub fn ask(&mut self, page: &Page, message: &Value) -> Result<Value> {
+        self.eval(page, &format!("chrome.runtime.sendMessage({message})"))
+    }
+
+    /// Logs in to a (simulated) portal with the card PIN, as a user does on the card tab.
+    pub fn portal_login(&mut self, login_url: &str, pin: &str) -> Result<Page> {
+        let page = self.open(login_url)?;
+        self.wait_for(&page, "!!document.getElementById('loginbutton')", Duration::from_secs(20))?;
+        let pin = serde_json::to_string(pin).map_err(|e| err(e.to_string()))?;
+        self.eval(&page, &format!("document.getElementById('password').value = {pin}; document.getElementById('loginbutton').click(); true"))?;
+        self.wait_for(&page, "!!document.getElementById('userName')", Duration::from_secs(20))?;
+        Ok(page)
     }
 
     /// Sends one CDP command and waits for its answer (events in between are skipped).
@@ -385,4 +443,105 @@ pub fn run_roundtrip(browser: &mut Browser, text: &str, from: &str, to: &str) ->
     };
     let text = reply.as_str().ok_or_else(|| err("the result is not a string"))?;
     serde_json::from_str(text).map_err(|e| err(e.to_string()))
+}
+
+/// How hard the collector may press the portal in a run (the page's `settings`).
+#[derive(Debug, Clone, Copy)]
+pub struct SyncSettings {
+    pub concurrency: u32,
+    pub rate_per_second: f64,
+    pub page_size: u64,
+    pub request_timeout_ms: u32,
+}
+
+/// The `sync_start` message for the demo's conditions over `range`: both declaration types,
+/// 报关收发货人, 进出口, 结关.
+pub fn start_request(portal: &str, range: datalink_core::period::DateRange, settings: &SyncSettings) -> Value {
+    json!({
+        "type": "sync_start",
+        "conditions": { "types": "both", "role": "C", "directions": "both", "status": "closed", "range": range },
+        "portal": portal,
+        "settings": {
+            "concurrency": settings.concurrency,
+            "ratePerSecond": settings.rate_per_second,
+            "pageSize": settings.page_size,
+            "requestTimeoutMs": settings.request_timeout_ms,
+        }
+    })
+}
+
+/// Polls the worker (`sync_status`) until the task leaves 执行中, printing its log lines when
+/// `print` is set; `on_progress` may act between polls (kill the host, log in again).
+/// Returns the final status.
+pub fn wait_done(
+    browser: &mut Browser,
+    app: &Page,
+    timeout: Duration,
+    print: bool,
+    mut on_progress: impl FnMut(&mut Browser, &Value),
+) -> Result<Value> {
+    let deadline = Instant::now() + timeout;
+    let mut seq = 0;
+    loop {
+        let reply = browser.ask(app, &json!({ "type": "sync_status", "after_seq": seq }))?;
+        if reply["ok"] != json!(true) {
+            return Err(err(format!("sync_status failed: {reply}")));
+        }
+        let status = reply["result"].clone();
+        for line in status["lines"].as_array().into_iter().flatten() {
+            seq = line[0].as_u64().unwrap_or(seq);
+            if print {
+                let l = &line[1];
+                println!("  {} [{}] {}", l["at"].as_str().unwrap_or_default(), category_label(l["category"].as_str().unwrap_or_default()), l["message"].as_str().unwrap_or_default());
+            }
+        }
+        if status["state"] != json!("running") {
+            return Ok(status);
+        }
+        on_progress(browser, &status);
+        if Instant::now() > deadline {
+            return Err(err(format!("the task did not end in {timeout:?}: {status}")));
+        }
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+fn category_label(category: &str) -> &'static str {
+    match category {
+        "connect" => "连接",
+        "execute" => "执行",
+        "result" => "结果",
+        _ => "错误",
+    }
+}
+
+/// `datalink-host export --format jsonl --task N` over the browser's database.
+pub fn export(dist: &Dist, db: &Path, task: &str) -> Result<Vec<Value>> {
+    let out = Command::new(dist.root.join("host/datalink-host"))
+        .args(["export", "--db"])
+        .arg(db)
+        .args(["--format", "jsonl", "--task", task])
+        .output()
+        .map_err(|e| err(format!("cannot run the host's export: {e}")))?;
+    if !out.status.success() {
+        return Err(err(format!("export failed: {}", String::from_utf8_lossy(&out.stderr))));
+    }
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).map_err(|e| err(e.to_string()))).collect()
+}
+
+/// The declarations of a portal-sim truth (`/__sim/truth` JSON) that the demo's conditions
+/// cover over `range`: 报关收发货人 (role C), 结关, both types and directions.
+pub fn truth_in_scope(truth: &Value, range: datalink_core::period::DateRange) -> std::collections::BTreeSet<String> {
+    truth["declarations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| {
+            let day = d["queryDate"].as_str().and_then(|s| s.parse::<datalink_core::calendar::Date>().ok());
+            day.is_some_and(|day| range.contains(day))
+                && d["cusDecStatus"] == json!("10")
+                && d["etpsCategory"].as_array().is_some_and(|roles| roles.contains(&json!("C")))
+        })
+        .filter_map(|d| d["cusCiqNo"].as_str().map(str::to_owned))
+        .collect()
 }

@@ -6,7 +6,7 @@
 //! units, transport and deal modes. HS codes are 10-digit Chinese tariff
 //! numbers for goods a Shaanxi manufacturer plausibly trades.
 //!
-//! GUESS (portal-api.md §2 lists only the *names* of these columns): the
+//! Guessed (portal-api.md §2 lists only the *names* of these columns): the
 //! Shaanxi customs-office codes (`customMaster`), port codes
 //! (`ciqEntyPortCode`, `iEPort`), broker and partner companies are synthetic.
 //! They look like the real tables but were not checked against them; the
@@ -62,6 +62,7 @@ const GE: (&str, &str) = ("007", "个");
 const KG: (&str, &str) = ("035", "千克");
 
 /// The goods catalogue.
+#[rustfmt::skip]
 pub const ITEMS: &[Item] = &[
     Item { code_ts: "8541430000", name: "光伏组件", brands: &["QINSOLAR", "无品牌"], unit: GE, qty: (200, 3000), usd_cents: (6_000, 15_000), grams_per_unit: 25_000, dir: Dir::Export, weight: 3.0 },
     Item { code_ts: "3818001900", name: "单晶硅片", brands: &["无品牌"], unit: GE, qty: (10_000, 200_000), usd_cents: (20, 60), grams_per_unit: 10, dir: Dir::Export, weight: 2.0 },
@@ -115,6 +116,7 @@ pub struct Currency {
 }
 
 /// Currencies, USD first.
+#[rustfmt::skip]
 pub const CURRENCIES: &[Currency] = &[
     Currency { code: "502", iso: "USD", name: "美元", weight: 66.0, per_usd_milli: 1_000 },
     Currency { code: "142", iso: "CNY", name: "人民币", weight: 16.0, per_usd_milli: 7_200 },
@@ -152,6 +154,7 @@ pub struct Country {
 }
 
 /// Trading partners' countries.
+#[rustfmt::skip]
 pub const COUNTRIES: &[Country] = &[
     Country { code: "USA", name: "美国", import_weight: 12.0, export_weight: 14.0, local_currency: None },
     Country { code: "DEU", name: "德国", import_weight: 14.0, export_weight: 8.0, local_currency: Some("EUR") },
@@ -207,6 +210,7 @@ const DUTY_FULL: (&str, &str) = ("1", "照章征税");
 const DUTY_FREE: (&str, &str) = ("3", "全免");
 
 /// Supervision modes.
+#[rustfmt::skip]
 pub const SUPV_MODES: &[SupvMode] = &[
     SupvMode { code: "0110", name: "一般贸易", filing: false, dir: Dir::Both, weight: 60.0, cut_mode: GENERAL_TAX, duty_mode: DUTY_FULL, manual: None },
     SupvMode { code: "0615", name: "进料对口", filing: false, dir: Dir::Both, weight: 15.0, cut_mode: ("503", "进料加工"), duty_mode: DUTY_FREE, manual: Some('C') },
@@ -227,9 +231,8 @@ pub const SUPV_MODES: &[SupvMode] = &[
     SupvMode { code: "1210", name: "保税电商", filing: true, dir: Dir::Both, weight: 5.0, cut_mode: ("", ""), duty_mode: DUTY_FREE, manual: Some('H') },
 ];
 
-/// GUESS (portal-api.md §2 names only `customMasterName`): synthetic Shaanxi
-/// customs offices (`customMaster` code, name, weight). 西安海关 is the 90xx
-/// district.
+/// Synthetic Shaanxi customs offices (`customMaster` code, name, weight).
+// GUESS: codes and names (portal-api.md §2 names only `customMasterName`); 西安海关 is the 90xx district.
 pub const CUSTOMS_OFFICES: &[(&str, &str, f64)] = &[
     ("9001", "西安关本部", 3.0),
     ("9002", "咸阳机场", 4.0),
@@ -244,17 +247,19 @@ pub const CUSTOMS_OFFICES: &[(&str, &str, f64)] = &[
     ("9018", "汉中海关", 0.3),
 ];
 
-/// GUESS: synthetic Shaanxi ports (`ciqEntyPortCode`, name).
+/// Shaanxi ports (`ciqEntyPortCode`, name): the airport.
+// GUESS: every port code and name here is synthetic (portal-api.md §2 names only `ciqEntyPortCodeName`).
 pub const PORT_AIR: (&str, &str) = ("610001", "西安咸阳国际机场");
-/// GUESS: the rail port of 中欧班列长安号.
+/// The rail port of 中欧班列长安号.
 pub const PORT_RAIL: (&str, &str) = ("610002", "西安国际港站");
-/// GUESS: the bonded zone (备案清单 traffic).
+/// The bonded zone (备案清单 traffic).
 pub const PORT_ZONE: (&str, &str) = ("610003", "西安综合保税区");
-/// GUESS: road border crossing is outside Shaanxi; inland road cargo is
-/// declared at the Xi'an rail container centre.
+/// Road cargo: the border crossing is outside Shaanxi, so inland road cargo
+/// is declared at the Xi'an rail container centre.
 pub const PORT_ROAD: (&str, &str) = ("610004", "西安铁路集装箱中心站");
-/// GUESS: coastal seaports for sea cargo declared inland (port code, name,
+/// Coastal seaports for sea cargo declared inland (port code, name,
 /// `iEPort` customs code, name).
+// GUESS: synthetic codes (portal-api.md §3 names `iEPort`/`iEPortName` only).
 pub const SEA_PORTS: &[(&str, &str, &str, &str)] = &[
     ("120001", "天津港", "0202", "新港海关"),
     ("310001", "上海港", "2248", "外港海关"),
@@ -316,36 +321,71 @@ pub const OVERSEAS: &[&str] = &[
 /// Ocean carriers' SCAC prefixes for sea bills of lading.
 pub const SEA_CARRIERS: &[&str] = &["COSU", "MEDU", "MAEU", "ONEY", "EGLV", "CMDU", "HLCU"];
 /// Vessel names for `trafName`.
-pub const VESSELS: &[&str] = &["CSCL AUTUMN", "XIN NING BO", "MSC AURORA", "EVER LUCID", "ONE HARMONY", "CMA CGM RHONE"];
+pub const VESSELS: &[&str] = &[
+    "CSCL AUTUMN",
+    "XIN NING BO",
+    "MSC AURORA",
+    "EVER LUCID",
+    "ONE HARMONY",
+    "CMA CGM RHONE",
+];
 /// Air-waybill airline prefixes with the matching IATA flight prefix.
-pub const AIRLINES: &[(&str, &str)] = &[("999", "CA"), ("781", "MU"), ("784", "CZ"), ("880", "HU"), ("160", "CX"), ("172", "CV")];
+pub const AIRLINES: &[(&str, &str)] = &[
+    ("999", "CA"),
+    ("781", "MU"),
+    ("784", "CZ"),
+    ("880", "HU"),
+    ("160", "CX"),
+    ("172", "CV"),
+];
 /// Container owner prefixes (ISO 6346, category U).
 pub const CONTAINER_OWNERS: &[&str] = &["CSNU", "TGHU", "MSKU", "TCLU", "FCIU"];
 
 /// Name parts for the synthetic enterprise.
 pub const CITIES: &[&str] = &["西安", "陕西", "咸阳", "宝鸡"];
 /// Trade-name syllables.
-pub const BRANDS: &[&str] = &["秦川", "华晟", "长庆", "汉唐", "丝路", "泾渭", "终南", "曲江", "渭源", "骊山", "雁塔", "沣东"];
+pub const BRANDS: &[&str] = &[
+    "秦川", "华晟", "长庆", "汉唐", "丝路", "泾渭", "终南", "曲江", "渭源", "骊山", "雁塔", "沣东",
+];
 /// Industries.
-pub const INDUSTRIES: &[&str] = &["精密机械", "新能源科技", "生物科技", "电子科技", "果业", "航空部件", "新材料", "医药"];
+pub const INDUSTRIES: &[&str] = &[
+    "精密机械",
+    "新能源科技",
+    "生物科技",
+    "电子科技",
+    "果业",
+    "航空部件",
+    "新材料",
+    "医药",
+];
 /// Surnames for the card holder.
-pub const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "许", "孙", "马", "朱", "胡", "郭"];
+pub const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "许", "孙", "马", "朱", "胡", "郭",
+];
 /// Given names for the card holder.
-pub const GIVEN_NAMES: &[&str] = &["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "杰", "涛", "斯维", "晓东", "海燕", "文博", "思远", "雨萱"];
+pub const GIVEN_NAMES: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "杰", "涛", "斯维", "晓东", "海燕", "文博",
+    "思远", "雨萱",
+];
 
-/// Receipt channel names [C DICT], in lifecycle order.
+/// Receipt channel names \[C DICT\], in lifecycle order.
 pub const CH_DECLARED: &str = "申报到海关预录入系统成功";
 /// 海关入库成功: the entryId is assigned.
 pub const CH_STORED: &str = "海关入库成功";
 /// 审结.
 pub const CH_CHECKED: &str = "通关无纸化审结";
-/// GUESS: the inspection notice channel name.
+/// The inspection notice channel name.
+// GUESS: not among DICT's channelName examples (portal-api.md §3).
 pub const CH_INSPECT: &str = "查验通知";
 /// 放行.
 pub const CH_RELEASED: &str = "海关已放行";
 /// 结关.
 pub const CH_CLOSED: &str = "海关已结关";
 
-/// Attached document types for `preDecDocVo`: GUESS codes (portal-api.md §3
-/// names the fields, not the codes).
-pub const DOC_TYPES: &[(&str, &str)] = &[("00000001", "发票"), ("00000002", "装箱单"), ("00000004", "合同")];
+/// Attached document types for `preDecDocVo`.
+// GUESS: the codes (portal-api.md §3 names the fields, not the codes).
+pub const DOC_TYPES: &[(&str, &str)] = &[
+    ("00000001", "发票"),
+    ("00000002", "装箱单"),
+    ("00000004", "合同"),
+];

@@ -17,18 +17,16 @@ pub fn percent_decode(input: &str, plus_as_space: bool) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < bytes.len() => match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b'+' if plus_as_space => {
                 out.push(b' ');
                 i += 1;
@@ -83,7 +81,9 @@ pub fn encode_uri(input: &str) -> String {
 
 /// Python 3 `urllib.parse.quote(s)` (safe = `/`), as PYSEL/PYFLASK/NEMS use.
 pub fn python_quote(input: &str) -> String {
-    encode_with(input, |b| b.is_ascii_alphanumeric() || b"_.-~/".contains(&b))
+    encode_with(input, |b| {
+        b.is_ascii_alphanumeric() || b"_.-~/".contains(&b)
+    })
 }
 
 /// Split a raw query string into `(name, value)` pairs, each decoded once
@@ -132,8 +132,7 @@ pub fn html_escape(s: &str) -> String {
 
 /// Standard base64 with padding (RFC 4648 §4).
 pub fn base64_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -231,7 +230,10 @@ mod tests {
 
     #[test]
     fn html_and_base64() {
-        assert_eq!(html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            html_escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
             let e = base64_encode(s.as_bytes());
             assert_eq!(base64_decode(&e).unwrap(), s.as_bytes());

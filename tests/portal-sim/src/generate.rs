@@ -18,6 +18,9 @@
 //! * **Roles** (`etpsCategory`): {B,C} 62 % (a broker declares), {A,B,C,D}
 //!   23 % (the enterprise declares itself), {B} 8 % (a trading company is the
 //!   consignee), {C} 4 %, {A,D} 3 % (it declares for an affiliate).
+//! * **Fresh declarations**: when `to` is within 2 days of `today`, the last
+//!   ⌈n/150⌉ declarations fall on the range's last two days with status
+//!   已申报 and no `entryId` yet.
 //! * **Status** by age = today − queryDate: P(结关) is 0 for age ≤ 1 day,
 //!   5 % ≤ 3, 25 % ≤ 7, 55 % ≤ 14, 80 % ≤ 30, 93 % ≤ 90, 97 % beyond. Not
 //!   closed within 2 days: 已申报 (no `entryId`) 40 %, 审结 25 %, 放行 30 %,
@@ -47,16 +50,37 @@ use crate::rng::{hash_str, mix, Rng};
 pub fn generate(seed: u64, n: usize, from: Date, to: Date, today: Date) -> Dataset {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
     let enterprise = make_enterprise(seed);
-    let dates = draw_dates(&mut Rng::derived(seed, "dates"), n, from, to);
+    let mut date_rng = Rng::derived(seed, "dates");
+    let mut dates = draw_dates(&mut date_rng, n, from, to);
+    // The freshest declarations: when the range reaches (nearly) today, the
+    // last ⌈n/150⌉ fall on its last two days and have no entryId yet, so
+    // every realistic dataset has some.
+    let fresh = if to.days_until(today) <= 2 && n >= 10 {
+        n.div_ceil(150)
+    } else {
+        0
+    };
+    for d in dates.iter_mut().rev().take(fresh) {
+        *d = to.add_days(-date_rng.range(0, 1)).max(from);
+    }
+    dates.sort();
     let mut ids = Ids::default();
     let mut forge = Forge {
         rng: Rng::derived(seed, "declarations"),
         enterprise: &enterprise,
         today,
     };
+    let first_fresh = n - fresh;
     let declarations = dates
         .into_iter()
-        .map(|d| forge.declaration(d, Fixed::default(), &mut ids))
+        .enumerate()
+        .map(|(i, d)| {
+            let fixed = Fixed {
+                status: (i >= first_fresh).then_some(DecStatus::Declared),
+                ..Fixed::default()
+            };
+            forge.declaration(d, fixed, &mut ids)
+        })
         .collect();
     Dataset {
         enterprise,
@@ -72,11 +96,19 @@ pub fn make_enterprise(seed: u64) -> Enterprise {
         r.pick(catalog::CITIES),
         r.pick(catalog::BRANDS),
         r.pick(catalog::INDUSTRIES),
-        if r.chance(0.3) { "股份有限公司" } else { "有限公司" }
+        if r.chance(0.3) {
+            "股份有限公司"
+        } else {
+            "有限公司"
+        }
     );
     let scc = make_scc(&mut r, "610131");
     let customs_code = format!("610136{}", r.digits(4));
-    let user_name = format!("{}{}", r.pick(catalog::SURNAMES), r.pick(catalog::GIVEN_NAMES));
+    let user_name = format!(
+        "{}{}",
+        r.pick(catalog::SURNAMES),
+        r.pick(catalog::GIVEN_NAMES)
+    );
     let card_no = format!("89000{}", r.digits(8));
     Enterprise {
         name,
@@ -116,7 +148,9 @@ pub fn org_code_check(first8: &str) -> char {
 /// character is outside the code's alphabet.
 pub fn scc_check(first17: &str) -> Option<char> {
     const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const W: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let mut sum = 0;
     for (c, w) in first17.chars().zip(W) {
         sum += CHARSET.find(c)? as u32 * w;
@@ -340,7 +374,13 @@ impl Forge<'_> {
     fn country(&mut self, import: bool) -> &'static catalog::Country {
         let w: Vec<f64> = catalog::COUNTRIES
             .iter()
-            .map(|c| if import { c.import_weight } else { c.export_weight })
+            .map(|c| {
+                if import {
+                    c.import_weight
+                } else {
+                    c.export_weight
+                }
+            })
             .collect();
         &catalog::COUNTRIES[self.rng.weighted(&w)]
     }
@@ -368,7 +408,11 @@ impl Forge<'_> {
         items[self.rng.weighted(&w)]
     }
 
-    fn unique(&mut self, set: &mut HashSet<String>, mut make: impl FnMut(&mut Rng) -> String) -> String {
+    fn unique(
+        &mut self,
+        set: &mut HashSet<String>,
+        mut make: impl FnMut(&mut Rng) -> String,
+    ) -> String {
         loop {
             let id = make(&mut self.rng);
             if set.insert(id.clone()) {
@@ -433,11 +477,19 @@ impl Forge<'_> {
         };
         let (master, ie_port, port) = match traf.0 {
             "5" => {
-                let m = if self.rng.chance(0.8) { office("9002") } else { any_office };
+                let m = if self.rng.chance(0.8) {
+                    office("9002")
+                } else {
+                    any_office
+                };
                 (m, office("9002"), catalog::PORT_AIR)
             }
             "3" => {
-                let m = if self.rng.chance(0.7) { office("9013") } else { any_office };
+                let m = if self.rng.chance(0.7) {
+                    office("9013")
+                } else {
+                    any_office
+                };
                 (m, office("9013"), catalog::PORT_RAIL)
             }
             "2" => {
@@ -451,7 +503,11 @@ impl Forge<'_> {
         let yy = year.rem_euclid(100);
         let (bill_no, traf_name) = match traf.0 {
             "2" => (
-                format!("{}{}", self.rng.pick(catalog::SEA_CARRIERS), self.rng.digits(10)),
+                format!(
+                    "{}{}",
+                    self.rng.pick(catalog::SEA_CARRIERS),
+                    self.rng.digits(10)
+                ),
                 format!(
                     "{}/0{}{}",
                     self.rng.pick(catalog::VESSELS),
@@ -491,9 +547,21 @@ impl Forge<'_> {
         let me = (ent.name.clone(), ent.customs_code.clone(), ent.scc.clone());
         let other = |p: (&str, &str)| (p.0.to_string(), p.1.to_string(), party_scc(p.0));
         let has = |r: Role| roles.contains(&r);
-        let domestic = if has(Role::C) { me.clone() } else { other(partner) };
-        let owner = if has(Role::B) { me.clone() } else { other(partner) };
-        let agent = if has(Role::A) { me.clone() } else { other(broker) };
+        let domestic = if has(Role::C) {
+            me.clone()
+        } else {
+            other(partner)
+        };
+        let owner = if has(Role::B) {
+            me.clone()
+        } else {
+            other(partner)
+        };
+        let agent = if has(Role::A) {
+            me.clone()
+        } else {
+            other(broker)
+        };
         let overseas = self.rng.pick(catalog::OVERSEAS).to_string();
 
         // Goods.
@@ -517,7 +585,11 @@ impl Forge<'_> {
         let mut goods = Vec::with_capacity(n_lines as usize);
         for i in 0..n_lines {
             let item = self.item(import);
-            let c = if mixed && i % 2 == 1 { second_curr } else { curr };
+            let c = if mixed && i % 2 == 1 {
+                second_curr
+            } else {
+                curr
+            };
             let qty = self.rng.range(item.qty.0, item.qty.1);
             let usd = self.rng.range(item.usd_cents.0, item.usd_cents.1);
             let price = (usd * c.per_usd_milli / 1000).max(1);
@@ -563,7 +635,11 @@ impl Forge<'_> {
             let count = (gross_tenths / 10 / 20_000 + 1).clamp(1, 8);
             (0..count)
                 .map(|_| {
-                    let prefix = format!("{}{}", self.rng.pick(catalog::CONTAINER_OWNERS), self.rng.digits(6));
+                    let prefix = format!(
+                        "{}{}",
+                        self.rng.pick(catalog::CONTAINER_OWNERS),
+                        self.rng.digits(6)
+                    );
                     let big = self.rng.chance(0.6);
                     Container {
                         container_id: format!("{prefix}{}", container_check_digit(&prefix)),
@@ -578,11 +654,16 @@ impl Forge<'_> {
 
         // Identity.
         let flag_digit = if import { "1" } else { "0" };
-        let cus_ciq_no = self.unique(&mut ids.ciq, |r| format!("{}{year}0000{}", ie.code(), r.digits(9)));
+        // GUESS: the 13 digits after the year as "0000" + 9 (portal-api.md §2 sample I20190000224038701).
+        let cus_ciq_no = self.unique(&mut ids.ciq, |r| {
+            format!("{}{year}0000{}", ie.code(), r.digits(9))
+        });
         let entry_id = if status == DecStatus::Declared {
             None
         } else {
-            Some(self.unique(&mut ids.entry, |r| format!("{}{year}{flag_digit}{}", master.0, r.digits(9))))
+            Some(self.unique(&mut ids.entry, |r| {
+                format!("{}{year}{flag_digit}{}", master.0, r.digits(9))
+            }))
         };
         let pre_entry_id = format!("{}{year}{}", master.0, self.rng.digits(10));
 
@@ -797,7 +878,10 @@ mod tests {
             assert_eq!(x.cus_ciq_no.len(), 18);
             assert!(x.cus_ciq_no.starts_with(x.cus_i_e_flag.code()));
             assert!(x.query_date >= today.minus_years(3) && x.query_date <= today);
-            assert_eq!(x.entry_id.is_none(), x.cus_dec_status == DecStatus::Declared);
+            assert_eq!(
+                x.entry_id.is_none(),
+                x.cus_dec_status == DecStatus::Declared
+            );
             if let Some(e) = &x.entry_id {
                 assert_eq!(e.len(), 18);
                 assert!(e.bytes().all(|b| b.is_ascii_digit()));
@@ -818,7 +902,17 @@ mod tests {
             }
         }
         let v = serde_json::to_value(&data.declarations[0]).unwrap();
-        for key in ["cusCiqNo", "cusIEFlag", "iEDate", "dDate", "iEPort", "dclTrnRelFlag", "queryDate", "etpsCategory", "supvModeCdde"] {
+        for key in [
+            "cusCiqNo",
+            "cusIEFlag",
+            "iEDate",
+            "dDate",
+            "iEPort",
+            "dclTrnRelFlag",
+            "queryDate",
+            "etpsCategory",
+            "supvModeCdde",
+        ] {
             assert!(v.get(key).is_some(), "missing {key} in {v}");
         }
     }

@@ -98,19 +98,22 @@ impl DeclKind {
 /// (portal-api.md §2); the others are GUESSes from NEMS's 7/9/10/11 mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum DecStatus {
-    /// GUESS `2` 已申报: declared, no `entryId` yet.
+    /// `2` 已申报: declared, no `entryId` yet.
+    // GUESS: code 2 and its name (portal-api.md §2 names only 1, 7, 9, 10, 11).
     #[serde(rename = "2")]
     Declared,
-    /// `7` 审结 [C WLX].
+    /// `7` 审结 \[C WLX\].
     #[serde(rename = "7")]
     Checked,
-    /// GUESS `11` 查验通知.
+    /// `11` 查验通知.
+    // GUESS: the meaning of 11 (portal-api.md §2: NEMS maps it to CR_C, meaning unknown).
     #[serde(rename = "11")]
     Inspection,
-    /// GUESS `9` 放行 (portal-api.md §2: "9 is probably 放行").
+    /// `9` 放行.
+    // GUESS: 9 = 放行 (portal-api.md §2: "9 is probably 放行").
     #[serde(rename = "9")]
     Released,
-    /// `10` 结关 [C].
+    /// `10` 结关 \[C\].
     #[serde(rename = "10")]
     Closed,
 }
@@ -233,7 +236,8 @@ pub struct AttachedDoc {
     pub att_edoc_id: String,
     /// Document number.
     pub att_edoc_no: String,
-    /// GUESS type code.
+    /// Document type code.
+    // GUESS: the code values (portal-api.md §3 names the field only).
     pub att_type_code: String,
     /// Original file name.
     pub ent_orig_file_name: String,
@@ -241,8 +245,8 @@ pub struct AttachedDoc {
     pub att_seq_no: String,
 }
 
-/// A container (`preDecContainerVo[]`). GUESS field names beyond
-/// `containerId` (portal-api.md §3 only names the list).
+/// A container (`preDecContainerVo[]`).
+// GUESS: every field name (portal-api.md §3 only names the list).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
@@ -276,9 +280,10 @@ pub struct Receipt {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Declaration {
-    /// 统一编号: `I`/`E` + year + 13 digits.
+    /// 统一编号: `I`/`E` + year + 13 digits [C shape, MAOYI sample].
     pub cus_ciq_no: String,
-    /// 报关单号 (18 digits); `None` until customs assigns it.
+    /// 报关单号 (18 digits); `None` until customs assigns it \[C PYSEL\].
+    // GUESS: the layout office(4) + year(4) + I/E digit + serial(9) (portal-api.md §2 says 18 digits).
     pub entry_id: Option<String>,
     /// 预录入编号.
     pub pre_entry_id: String,
@@ -293,8 +298,10 @@ pub struct Declaration {
     /// The enterprise's roles on this declaration.
     pub etps_category: Vec<Role>,
     /// The day the list's date range filters on (see the module docs).
+    // GUESS: the range filters on the 申报日期 (portal-api.md §2, `operateDate:"1"`).
     pub query_date: Date,
-    /// 申报日期, `YYYY-MM-DD HH:mm:ss` (GUESS format).
+    /// 申报日期, `YYYY-MM-DD HH:mm:ss`.
+    // GUESS: the format of dDate (portal-api.md §3 names the field only).
     pub d_date: String,
     /// 进出口日期, `YYYYMMDD` [C DICT sample].
     pub i_e_date: String,
@@ -449,7 +456,10 @@ pub struct Truth {
 /// Parse a non-negative decimal with at most 2 fraction digits into cents.
 pub fn cents_from_decimal(s: &str) -> Option<i64> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() || frac.len() > 2 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || frac.len() > 2
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let int: i64 = int.parse().ok()?;
@@ -511,7 +521,16 @@ mod tests {
             duty_mode_name: "照章征税".into(),
         };
         let v = serde_json::to_value(&line).unwrap();
-        for key in ["gNo", "codeTs", "gName", "gQty", "declPrice", "declTotal", "tradeCurr", "cusOriginCountry"] {
+        for key in [
+            "gNo",
+            "codeTs",
+            "gName",
+            "gQty",
+            "declPrice",
+            "declTotal",
+            "tradeCurr",
+            "cusOriginCountry",
+        ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
     }

@@ -6,6 +6,8 @@
 //! the domain work — happens here.
 
 mod chrome;
+mod collector;
+mod fetch;
 mod host_link;
 mod js;
 
@@ -58,8 +60,29 @@ async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Val
     let value = match request {
         PageRequest::ConnectHost => serde_json::to_value(ping().await?),
         PageRequest::Diagnose { text, from, to } => serde_json::to_value(diagnose(text, from, to).await?),
+        PageRequest::SyncStart(start) => serde_json::to_value(collector::start(start).await?),
+        PageRequest::SyncStatus { after_seq } => serde_json::to_value(collector::status(after_seq)),
+        PageRequest::SyncCancel => serde_json::to_value(collector::cancel()?),
+        PageRequest::SyncResume { task } => serde_json::to_value(collector::resume(task, None).await?),
+        PageRequest::TaskList(query) => return host_link::call(Request::TaskList(query), CALL_TIMEOUT_MS).await,
+        PageRequest::TaskReport { task } => {
+            return host_link::call(Request::TaskReport(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await
+        }
+        PageRequest::TaskLog { task } => {
+            return host_link::call(Request::TaskLogGet(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await
+        }
     };
     value.map_err(|e| ErrorInfo::with_detail(ErrorCode::Internal, e.to_string()))
+}
+
+/// Called by the glue once wasm is ready: a task the previous worker left running goes on
+/// (the worker may be stopped by the browser at any time; the task must not be).
+#[wasm_bindgen(js_name = resumeActive)]
+pub async fn resume_active() {
+    if let Err(error) = collector::resume_active().await {
+        // No host installed yet, or nothing to resume: not worth more than a console line.
+        web_sys::console::info_1(&format!("DataLink: no task resumed ({error})").into());
+    }
 }
 
 async fn ping() -> Result<PingReply, ErrorInfo> {

@@ -1,0 +1,480 @@
+//! Fault injection: the spec language and the deterministic decisions.
+//!
+//! A fault spec is a comma-separated list of `key=value` items (whitespace
+//! around items is ignored; `""` or `none` means no faults):
+//!
+//! | key | value | effect on data requests (list, detail, receipts, PDFs) |
+//! |---|---|---|
+//! | `5xx` | probability 0–1 | HTTP 500 (Tomcat page), 502 or 503 (gateway page) |
+//! | `hang` | probability 0–1 | no answer for `hang_ms`, then 504 |
+//! | `garbage` | probability 0–1 | HTTP 200 with truncated or malformed JSON (or a cut PDF) |
+//! | `html` | probability 0–1 | HTTP 200 with an HTML error page where JSON/PDF was expected |
+//! | `hang_ms` | milliseconds, default 60000 | how long a hang lasts |
+//! | `expire_every` | N ≥ 0 (0 = off) | a session serves N data requests; the next one is redirected to the login page |
+//! | `shift` | N ≥ 0 | N changes to the data during a sync (see below) |
+//! | `shift_every` | K ≥ 1, default 3 | a change happens before every K-th range list query |
+//! | `detail_fail` | `cusCiqNo|cusCiqNo|…` | the detail of these always answers `ok:false` |
+//! | `only` | `list|detail|receipts|pdf` | restrict the four probabilistic faults to these routes |
+//!
+//! The four probabilities must sum to at most 1. Example:
+//! `5xx=0.05,hang=0.01,garbage=0.01,html=0.01,expire_every=200,shift=5`.
+//!
+//! **Determinism.** Request *k* (counted from 1 over the data requests since
+//! the spec was set or the simulator reset) draws `u = unit(mix(seed, k, …))`
+//! and falls into the first interval `[0,5xx) [.., +hang) [.., +garbage)
+//! [.., +html)` that contains it. The decision is a pure function of the
+//! seed, the spec and *k*: the same request sequence meets the same faults.
+//!
+//! **Shift.** Before answering the `K`-th, `2K`-th, … range list query (up to
+//! `shift` times) the simulator changes a declaration *inside that query's
+//! result set or window*, so the syncing client sees its offsets move: on a
+//! 结关 query a not-yet-closed declaration of the window is closed (it moves
+//! into the answer, on top); on a non-结关 query half the time a new
+//! declaration is inserted (on top) and half the time one is advanced to the
+//! next status (it may leave the answer). Every change bumps `updateTime`
+//! above every other and is visible in `/__sim/truth`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng::{hash_str, mix, unit_from};
+
+/// The data routes faults apply to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataRoute {
+    /// `cusQuery` (both variants).
+    List,
+    /// `queryDecData`.
+    Detail,
+    /// `queryCusDecRet`.
+    Receipts,
+    /// Both PDF endpoints.
+    Pdf,
+}
+
+impl DataRoute {
+    fn parse(s: &str) -> Option<DataRoute> {
+        match s {
+            "list" => Some(DataRoute::List),
+            "detail" => Some(DataRoute::Detail),
+            "receipts" => Some(DataRoute::Receipts),
+            "pdf" => Some(DataRoute::Pdf),
+            _ => None,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            DataRoute::List => "list",
+            DataRoute::Detail => "detail",
+            DataRoute::Receipts => "receipts",
+            DataRoute::Pdf => "pdf",
+        }
+    }
+}
+
+/// A parsed fault spec. `Default` is "no faults".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultSpec {
+    /// Probability of a 5xx.
+    #[serde(rename = "5xx")]
+    pub p_5xx: f64,
+    /// Probability of a hang.
+    pub hang: f64,
+    /// Probability of a garbled body.
+    pub garbage: f64,
+    /// Probability of an HTML error page.
+    pub html: f64,
+    /// Hang duration in ms.
+    pub hang_ms: u64,
+    /// Data requests per session before it expires (0 = never).
+    pub expire_every: u64,
+    /// Number of data changes during a sync.
+    pub shift: u64,
+    /// A change before every `shift_every`-th range list query.
+    pub shift_every: u64,
+    /// Declarations whose detail always fails.
+    pub detail_fail: BTreeSet<String>,
+    /// Routes the probabilistic faults apply to (`None`: all data routes).
+    pub only: Option<BTreeSet<DataRoute>>,
+}
+
+impl Default for FaultSpec {
+    fn default() -> Self {
+        FaultSpec {
+            p_5xx: 0.0,
+            hang: 0.0,
+            garbage: 0.0,
+            html: 0.0,
+            hang_ms: 60_000,
+            expire_every: 0,
+            shift: 0,
+            shift_every: 3,
+            detail_fail: BTreeSet::new(),
+            only: None,
+        }
+    }
+}
+
+/// Why a fault spec was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultSpecError(pub String);
+
+impl fmt::Display for FaultSpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid fault spec: {}", self.0)
+    }
+}
+
+impl std::error::Error for FaultSpecError {}
+
+impl FromStr for FaultSpec {
+    type Err = FaultSpecError;
+
+    fn from_str(s: &str) -> Result<FaultSpec, FaultSpecError> {
+        let mut spec = FaultSpec::default();
+        let text = s.trim();
+        if text.is_empty() || text.eq_ignore_ascii_case("none") {
+            return Ok(spec);
+        }
+        let mut seen = BTreeSet::new();
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| FaultSpecError(format!("{item:?} is not key=value")))?;
+            let (key, value) = (key.trim(), value.trim());
+            if !seen.insert(key.to_string()) {
+                return Err(FaultSpecError(format!("{key} given twice")));
+            }
+            let prob = || -> Result<f64, FaultSpecError> {
+                let p: f64 = value
+                    .parse()
+                    .map_err(|_| FaultSpecError(format!("{key}={value}: not a number")))?;
+                if (0.0..=1.0).contains(&p) {
+                    Ok(p)
+                } else {
+                    Err(FaultSpecError(format!(
+                        "{key}={value}: must be within 0..1"
+                    )))
+                }
+            };
+            let int = || -> Result<u64, FaultSpecError> {
+                value.parse().map_err(|_| {
+                    FaultSpecError(format!("{key}={value}: not a non-negative integer"))
+                })
+            };
+            match key {
+                "5xx" => spec.p_5xx = prob()?,
+                "hang" => spec.hang = prob()?,
+                "garbage" => spec.garbage = prob()?,
+                "html" => spec.html = prob()?,
+                "hang_ms" => spec.hang_ms = int()?,
+                "expire_every" => spec.expire_every = int()?,
+                "shift" => spec.shift = int()?,
+                "shift_every" => {
+                    spec.shift_every = int()?;
+                    if spec.shift_every == 0 {
+                        return Err(FaultSpecError("shift_every must be at least 1".into()));
+                    }
+                }
+                "detail_fail" => {
+                    spec.detail_fail = value
+                        .split('|')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                }
+                "only" => {
+                    let mut routes = BTreeSet::new();
+                    for r in value.split('|').map(str::trim).filter(|v| !v.is_empty()) {
+                        routes.insert(DataRoute::parse(r).ok_or_else(|| {
+                            FaultSpecError(format!("only={r}: expected list, detail, receipts or pdf"))
+                        })?);
+                    }
+                    spec.only = Some(routes);
+                }
+                other => {
+                    return Err(FaultSpecError(format!(
+                        "unknown key {other:?} (expected 5xx, hang, garbage, html, hang_ms, expire_every, shift, shift_every, detail_fail, only)"
+                    )))
+                }
+            }
+        }
+        let sum = spec.p_5xx + spec.hang + spec.garbage + spec.html;
+        if sum > 1.0 + 1e-9 {
+            return Err(FaultSpecError(format!(
+                "probabilities sum to {sum}, more than 1"
+            )));
+        }
+        Ok(spec)
+    }
+}
+
+impl fmt::Display for FaultSpec {
+    /// The canonical spec text (parses back to the same spec); `none` when empty.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = FaultSpec::default();
+        let mut items: Vec<String> = Vec::new();
+        for (k, v) in [
+            ("5xx", self.p_5xx),
+            ("hang", self.hang),
+            ("garbage", self.garbage),
+            ("html", self.html),
+        ] {
+            if v > 0.0 {
+                items.push(format!("{k}={v}"));
+            }
+        }
+        if self.hang_ms != d.hang_ms {
+            items.push(format!("hang_ms={}", self.hang_ms));
+        }
+        if self.expire_every > 0 {
+            items.push(format!("expire_every={}", self.expire_every));
+        }
+        if self.shift > 0 {
+            items.push(format!("shift={}", self.shift));
+        }
+        if self.shift_every != d.shift_every {
+            items.push(format!("shift_every={}", self.shift_every));
+        }
+        if !self.detail_fail.is_empty() {
+            let ids: Vec<&str> = self.detail_fail.iter().map(String::as_str).collect();
+            items.push(format!("detail_fail={}", ids.join("|")));
+        }
+        if let Some(only) = &self.only {
+            let names: Vec<&str> = only.iter().map(|r| r.name()).collect();
+            items.push(format!("only={}", names.join("|")));
+        }
+        if items.is_empty() {
+            write!(f, "none")
+        } else {
+            write!(f, "{}", items.join(","))
+        }
+    }
+}
+
+/// How a garbled body is garbled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Garble {
+    /// Cut after this fraction (per mille) of the body.
+    Truncate(u32),
+    /// Unquote the first key: `{"total":` → `{total:`.
+    Malform,
+}
+
+/// A probabilistic fault chosen for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this 5xx status.
+    ServerError(u16),
+    /// Do not answer for `hang_ms`, then 504.
+    Hang,
+    /// Answer 200 with a garbled body.
+    Garbage(Garble),
+    /// Answer 200 with an HTML error page.
+    Html,
+}
+
+impl Fault {
+    /// Short name for stats.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::ServerError(_) => "5xx",
+            Fault::Hang => "hang",
+            Fault::Garbage(_) => "garbage",
+            Fault::Html => "html",
+        }
+    }
+}
+
+/// The fault for data request number `k` (1-based) on `route`: a pure
+/// function of the seed, the spec, `k` and the route.
+pub fn decide(spec: &FaultSpec, seed: u64, k: u64, route: DataRoute) -> Option<Fault> {
+    if let Some(only) = &spec.only {
+        if !only.contains(&route) {
+            return None;
+        }
+    }
+    let u = unit_from(mix(seed, k, hash_str("fault")));
+    let sub = mix(seed, k, hash_str("fault-detail"));
+    let mut edge = spec.p_5xx;
+    if u < edge {
+        let status = match sub % 5 {
+            0 => 502,
+            1 => 503,
+            _ => 500,
+        };
+        return Some(Fault::ServerError(status));
+    }
+    edge += spec.hang;
+    if u < edge {
+        return Some(Fault::Hang);
+    }
+    edge += spec.garbage;
+    if u < edge {
+        return Some(Fault::Garbage(if sub % 3 == 0 {
+            Garble::Malform
+        } else {
+            Garble::Truncate(100 + (sub >> 8) as u32 % 800)
+        }));
+    }
+    edge += spec.html;
+    if u < edge {
+        return Some(Fault::Html);
+    }
+    None
+}
+
+/// Apply a garble to a body.
+pub fn garble(body: &[u8], how: Garble) -> Vec<u8> {
+    match how {
+        Garble::Truncate(per_mille) => {
+            let cut = (body.len() * per_mille as usize / 1000)
+                .clamp(1, body.len().saturating_sub(1).max(1));
+            body[..cut.min(body.len())].to_vec()
+        }
+        Garble::Malform => {
+            let text = String::from_utf8_lossy(body);
+            // Unquote the first key, leaving invalid JSON that still "looks" right.
+            match text.find("{\"") {
+                Some(i) => {
+                    let rest = &text[i + 2..];
+                    match rest.find('"') {
+                        Some(j) => {
+                            format!("{}{{{}{}", &text[..i], &rest[..j], &rest[j + 1..]).into_bytes()
+                        }
+                        None => format!("{text},").into_bytes(),
+                    }
+                }
+                None => format!("{text},").into_bytes(),
+            }
+        }
+    }
+}
+
+/// Which shift event (1-based) is due before answering range list query
+/// number `n` (1-based), if any.
+pub fn shift_due(spec: &FaultSpec, n: u64) -> Option<u64> {
+    if spec.shift == 0 || spec.shift_every == 0 || n == 0 || n % spec.shift_every != 0 {
+        return None;
+    }
+    let event = n / spec.shift_every;
+    (event <= spec.shift).then_some(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_issue_example() {
+        let s: FaultSpec = "5xx=0.05,hang=0.01,garbage=0.01,html=0.01,expire_every=200,shift=5"
+            .parse()
+            .unwrap();
+        assert_eq!(s.p_5xx, 0.05);
+        assert_eq!(s.hang, 0.01);
+        assert_eq!(s.expire_every, 200);
+        assert_eq!(s.shift, 5);
+        assert_eq!(s.shift_every, 3);
+        assert_eq!(s.hang_ms, 60_000);
+        assert_eq!(s.to_string().parse::<FaultSpec>().unwrap(), s);
+    }
+
+    #[test]
+    fn parses_lists_and_blank() {
+        let s: FaultSpec =
+            " detail_fail = E20250000000000001|I20250000000000002 , only=detail|pdf , hang_ms=50 "
+                .parse()
+                .unwrap();
+        assert_eq!(s.detail_fail.len(), 2);
+        assert_eq!(
+            s.only,
+            Some([DataRoute::Detail, DataRoute::Pdf].into_iter().collect())
+        );
+        assert_eq!(s.hang_ms, 50);
+        assert_eq!(
+            s.to_string(),
+            "hang_ms=50,detail_fail=E20250000000000001|I20250000000000002,only=detail|pdf"
+        );
+        assert_eq!("".parse::<FaultSpec>().unwrap(), FaultSpec::default());
+        assert_eq!("none".parse::<FaultSpec>().unwrap(), FaultSpec::default());
+        assert_eq!(FaultSpec::default().to_string(), "none");
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        for bad in [
+            "5xx=2",
+            "5xx=-0.1",
+            "5xx=abc",
+            "hang",
+            "boom=1",
+            "5xx=0.6,html=0.6",
+            "expire_every=-1",
+            "shift_every=0",
+            "only=everything",
+            "5xx=0.1,5xx=0.2",
+        ] {
+            assert!(bad.parse::<FaultSpec>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn decisions_are_pure_and_proportional() {
+        let s: FaultSpec = "5xx=0.1,hang=0.05,garbage=0.05,html=0.1".parse().unwrap();
+        let a: Vec<_> = (1..=5000)
+            .map(|k| decide(&s, 9, k, DataRoute::List))
+            .collect();
+        let b: Vec<_> = (1..=5000)
+            .map(|k| decide(&s, 9, k, DataRoute::List))
+            .collect();
+        let c: Vec<_> = (1..=5000)
+            .map(|k| decide(&s, 10, k, DataRoute::List))
+            .collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let count = |name: &str| a.iter().flatten().filter(|f| f.name() == name).count();
+        assert!((400..600).contains(&count("5xx")), "{}", count("5xx"));
+        assert!((180..320).contains(&count("hang")));
+        assert!((180..320).contains(&count("garbage")));
+        assert!((400..600).contains(&count("html")));
+        assert!(a.iter().flatten().any(|f| *f == Fault::ServerError(502)));
+        let only: FaultSpec = "5xx=1,only=detail".parse().unwrap();
+        assert_eq!(decide(&only, 1, 1, DataRoute::List), None);
+        assert!(decide(&only, 1, 1, DataRoute::Detail).is_some());
+        assert_eq!(decide(&FaultSpec::default(), 1, 1, DataRoute::List), None);
+    }
+
+    #[test]
+    fn garbling_breaks_json() {
+        let body = br#"{"total":"2","rows":[{"cusCiqNo":"E1"},{"cusCiqNo":"E2"}]}"#;
+        for how in [
+            Garble::Truncate(100),
+            Garble::Truncate(899),
+            Garble::Malform,
+        ] {
+            let g = garble(body, how);
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&g).is_err(),
+                "{how:?}"
+            );
+            assert!(!g.is_empty());
+        }
+        assert!(garble(body, Garble::Malform).starts_with(b"{total:"));
+    }
+
+    #[test]
+    fn shift_schedule() {
+        let s: FaultSpec = "shift=2,shift_every=3".parse().unwrap();
+        let due: Vec<_> = (1..=12)
+            .filter_map(|n| shift_due(&s, n).map(|e| (n, e)))
+            .collect();
+        assert_eq!(due, vec![(3, 1), (6, 2)]);
+        assert_eq!(shift_due(&FaultSpec::default(), 3), None);
+    }
+}

@@ -1,0 +1,507 @@
+//! The collector: runs a sync task's [`Engine`] in the service worker, in the user's portal
+//! session — the I/O around the pure engine.
+//!
+//! One task runs at a time ([`start`] / [`resume`]). Its loop keeps up to
+//! `settings.concurrency` portal requests in flight, starts at most `rate_per_second` of them
+//! per second, and for every answer carries out the engine's effects in order: log lines
+//! (stamped with local time, streamed to pages through [`status`] and stored by the host) and
+//! store requests, each awaited — the engine counts nothing the host has not committed. If
+//! the host dies, store requests are retried on a fresh host process (the browser starts one
+//! per connection); the engine's state and the store stay in step because every store request
+//! is idempotent.
+//!
+//! An expired portal session pauses the task; it goes on by itself once the portal answers
+//! the session probe again (the user logged in, in any tab). 取消执行 stops it within 2 s:
+//! requests in flight are aborted, the state is stored, and the task can be resumed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use futures::future::{select, Either, LocalBoxFuture};
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
+use gloo::timers::future::TimeoutFuture;
+use serde_json::Value;
+
+use super::fetch;
+use super::host_link;
+use crate::calendar::Date;
+use crate::checkpoint::{LogCategory, LogLine, TaskCreate, TaskFinish, TaskLogAppend, TaskRecord, TaskRef, TaskReport, TaskSnapshot, TaskStateChange};
+use crate::error::{ErrorCode, ErrorInfo};
+use crate::page::{SyncSettings, SyncStart, SyncStatus};
+use crate::portal::{detail_body, parse_desk, parse_detail, parse_list, session_probe_ok, Detail, ListPage, PortalFault, DESK_PATH, DETAIL_PATH, SESSION_PROBE_PATH};
+use crate::protocol::Request;
+use crate::sync::{Effect, Engine, EngineConfig, Job, JobId, Next};
+use crate::task::{DateTime, TaskNumber, TaskState};
+
+const STORE_TIMEOUT_MS: u32 = 30_000;
+/// How often a paused task asks the portal whether the user is logged in again.
+const SESSION_POLL_MS: u32 = 1_500;
+/// The loop looks at 取消执行 at least this often.
+const TICK_MS: u32 = 200;
+
+/// A task running in this worker.
+struct Run {
+    task: TaskNumber,
+    portal: String,
+    settings: SyncSettings,
+    engine: RefCell<Engine>,
+    cancel: Cell<bool>,
+    state: Cell<TaskState>,
+    paused: Cell<bool>,
+    /// Every line of this run, numbered from 1, for pages polling `sync_status`.
+    lines: RefCell<Vec<(u64, LogLine)>>,
+    /// Lines not yet stored by the host.
+    unsent: RefCell<Vec<LogLine>>,
+    report: RefCell<Option<TaskReport>>,
+    started_ms: f64,
+    aborts: RefCell<HashMap<JobId, web_sys::AbortController>>,
+    next_start_ms: Cell<f64>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Run>>> = const { RefCell::new(None) };
+}
+
+fn current() -> Option<Rc<Run>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+fn running() -> bool {
+    current().is_some_and(|run| run.state.get() == TaskState::Running)
+}
+
+/// Local wall-clock time, as the log and task numbers use it.
+pub fn local_now() -> DateTime {
+    let now = js_sys::Date::new_0();
+    let date = Date::new(now.get_full_year() as i32, (now.get_month() + 1) as u8, now.get_date() as u8)
+        .unwrap_or_else(|| Date::from_day_number(0));
+    DateTime { date, hour: now.get_hours() as u8, minute: now.get_minutes() as u8, second: now.get_seconds() as u8 }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn url(portal: &str, path: &str) -> String {
+    format!("{}{path}", portal.trim_end_matches('/'))
+}
+
+/// Sends a store request, riding out a host that died or is restarting: every store request is
+/// idempotent, so sending it again is safe.
+async fn store(request: Request) -> Result<Value, ErrorInfo> {
+    let mut delay = 250;
+    let mut last = ErrorInfo::new(ErrorCode::HostDisconnected);
+    for _ in 0..8 {
+        match host_link::call(request.clone(), STORE_TIMEOUT_MS).await {
+            Ok(value) => return Ok(value),
+            Err(e) if matches!(e.error_code(), Some(ErrorCode::HostDisconnected | ErrorCode::HostTimeout | ErrorCode::Busy)) => {
+                last = e;
+                TimeoutFuture::new(delay).await;
+                delay = (delay * 2).min(4_000);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ErrorInfo> {
+    serde_json::from_value(value).map_err(|e| ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, e.to_string()))
+}
+
+/// Checks the portal session and reads who is logged in.
+async fn portal_user(portal: &str) -> Result<String, ErrorInfo> {
+    let abort = web_sys::AbortController::new().map_err(|_| ErrorInfo::new(ErrorCode::Internal))?;
+    let probe = fetch::send(&url(portal, SESSION_PROBE_PATH), None, &abort, 15_000)
+        .await
+        .map_err(|e| ErrorInfo::with_detail(ErrorCode::PortalUnreachable, e.to_string()))?;
+    if !session_probe_ok(&probe.http()) {
+        return Err(ErrorInfo::new(ErrorCode::PortalNotLoggedIn));
+    }
+    let desk = fetch::send(&url(portal, DESK_PATH), None, &abort, 15_000).await;
+    Ok(desk.map(|answer| parse_desk(&answer.body).user_name).unwrap_or_default())
+}
+
+/// 启动协同服务: creates the task in the store and starts running it.
+pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
+    if running() {
+        return Err(ErrorInfo::new(ErrorCode::SyncAlreadyRunning));
+    }
+    let now = local_now();
+    request
+        .conditions
+        .validate(now.date)
+        .map_err(|e| ErrorInfo::with_detail(ErrorCode::ConditionsInvalid, e.to_string()))?;
+    let operator = portal_user(&request.portal).await?;
+    let record: TaskRecord = decode(
+        store(Request::TaskCreate(TaskCreate {
+            conditions: request.conditions.clone(),
+            portal: request.portal.clone(),
+            operator,
+            now,
+        }))
+        .await?,
+    )?;
+    let mut config = EngineConfig::new(now.date);
+    config.page_size = request.settings.page_size.max(1);
+    config.seed = now_ms() as u64;
+    let engine = Engine::new(record.number.clone(), request.conditions, config);
+    let run = launch(record.number.clone(), request.portal, request.settings, engine);
+    run.log(LogCategory::Execute, "正在创建协同任务...".into());
+    run.log(LogCategory::Execute, "任务创建成功，存储任务数据".into());
+    run.log(LogCategory::Execute, "客户端已成功接收执行指令，等待执行中...".into());
+    run.log(LogCategory::Execute, format!("协同服务任务已启动，已分配任务编号：{}", record.number));
+    begin(run, Vec::new()).await?;
+    Ok(record)
+}
+
+/// 断点续查 / 补采: runs a stored task again from where it stopped.
+pub async fn resume(task: TaskNumber, settings: Option<SyncSettings>) -> Result<TaskRecord, ErrorInfo> {
+    if running() {
+        return Err(ErrorInfo::new(ErrorCode::SyncAlreadyRunning));
+    }
+    let snapshot: TaskSnapshot = decode(store(Request::TaskSnapshot(TaskRef { task: task.clone() })).await?)?;
+    let record = snapshot.task.clone();
+    portal_user(&record.portal).await?;
+    let now = local_now();
+    let mut config = EngineConfig::new(now.date);
+    let settings = settings.unwrap_or_default();
+    config.page_size = settings.page_size.max(1);
+    config.seed = now_ms() as u64;
+    config.run_start = record.started_at.map_or(now.date, |t| t.date);
+    let (engine, effects) = Engine::resume(snapshot, config);
+    let run = launch(task, record.portal.clone(), settings, engine);
+    run.log(LogCategory::Execute, format!("断点续查：任务 {} 从中断处继续执行", record.number));
+    begin(run, effects).await?;
+    Ok(record)
+}
+
+/// Resumes the task a previous worker left running (called once the worker starts).
+pub async fn resume_active() -> Result<Option<TaskRecord>, ErrorInfo> {
+    if running() {
+        return Ok(None);
+    }
+    let active = store(Request::TaskActive).await?;
+    if active.is_null() {
+        return Ok(None);
+    }
+    let record: TaskRecord = decode(active)?;
+    resume(record.number, None).await.map(Some)
+}
+
+fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engine) -> Rc<Run> {
+    let run = Rc::new(Run {
+        task,
+        portal,
+        settings,
+        engine: RefCell::new(engine),
+        cancel: Cell::new(false),
+        state: Cell::new(TaskState::Running),
+        paused: Cell::new(false),
+        lines: RefCell::new(Vec::new()),
+        unsent: RefCell::new(Vec::new()),
+        report: RefCell::new(None),
+        started_ms: now_ms(),
+        aborts: RefCell::new(HashMap::new()),
+        next_start_ms: Cell::new(0.0),
+    });
+    CURRENT.with(|c| *c.borrow_mut() = Some(run.clone()));
+    run
+}
+
+async fn begin(run: Rc<Run>, effects: Vec<Effect>) -> Result<(), ErrorInfo> {
+    store(Request::TaskState(TaskStateChange { task: run.task.clone(), state: TaskState::Running, now: local_now(), message: None })).await?;
+    apply(&run, effects).await?;
+    run.flush_logs().await;
+    let task = run.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = drive(task.clone()).await {
+            task.log(LogCategory::Error, format!("{}（错误码 {}）", error.message, error.code));
+            task.state.set(TaskState::Failed);
+            let _ = store(Request::TaskState(TaskStateChange {
+                task: task.task.clone(),
+                state: TaskState::Failed,
+                now: local_now(),
+                message: Some(error.message.clone()),
+            }))
+            .await;
+            task.flush_logs().await;
+        }
+    });
+    Ok(())
+}
+
+/// 取消执行.
+pub fn cancel() -> Result<(), ErrorInfo> {
+    let run = current().filter(|r| r.state.get() == TaskState::Running).ok_or_else(|| ErrorInfo::new(ErrorCode::NoRunningTask))?;
+    run.cancel.set(true);
+    for (_, abort) in run.aborts.borrow_mut().drain() {
+        abort.abort();
+    }
+    Ok(())
+}
+
+/// The running (or last) task's progress and its log lines after `after_seq`.
+pub fn status(after_seq: u64) -> SyncStatus {
+    let Some(run) = current() else {
+        return SyncStatus {
+            task: None,
+            state: None,
+            paused: false,
+            reconciled: 0,
+            found: 0,
+            windows_done: 0,
+            windows: 0,
+            requests: 0,
+            seconds_left: None,
+            lines: Vec::new(),
+            report: None,
+        };
+    };
+    let engine = run.engine.borrow();
+    let (reconciled, found, windows_done, windows) = engine.progress();
+    let fraction = if windows == 0 {
+        0.0
+    } else {
+        let listed = windows_done as f64 / windows as f64;
+        let previewed = if found == 0 { listed } else { reconciled as f64 / found as f64 };
+        0.5 * listed + 0.5 * previewed
+    };
+    let elapsed = (now_ms() - run.started_ms) / 1000.0;
+    let seconds_left = (fraction > 0.02 && run.state.get() == TaskState::Running).then(|| (elapsed * (1.0 - fraction) / fraction) as u64);
+    let status = SyncStatus {
+        task: Some(run.task.clone()),
+        state: Some(run.state.get()),
+        paused: run.paused.get(),
+        reconciled,
+        found,
+        windows_done: windows_done as u64,
+        windows: windows as u64,
+        requests: engine.requests,
+        seconds_left,
+        lines: run.lines.borrow().iter().filter(|(seq, _)| *seq > after_seq).cloned().collect(),
+        report: run.report.borrow().clone(),
+    };
+    status
+}
+
+impl Run {
+    fn log(&self, category: LogCategory, message: String) {
+        let line = LogLine { at: local_now(), category, message };
+        let mut lines = self.lines.borrow_mut();
+        let seq = lines.len() as u64 + 1;
+        lines.push((seq, line.clone()));
+        self.unsent.borrow_mut().push(line);
+    }
+
+    async fn flush_logs(&self) {
+        let lines = std::mem::take(&mut *self.unsent.borrow_mut());
+        if lines.is_empty() {
+            return;
+        }
+        if store(Request::TaskLog(TaskLogAppend { task: self.task.clone(), lines: lines.clone() })).await.is_err() {
+            // Kept for the next flush.
+            let mut unsent = self.unsent.borrow_mut();
+            let later = std::mem::take(&mut *unsent);
+            *unsent = lines;
+            unsent.extend(later);
+        }
+    }
+}
+
+/// Carries out effects in order; a ticketed store reply goes back into the engine, whose new
+/// effects run before the rest.
+async fn apply(run: &Run, effects: Vec<Effect>) -> Result<(), ErrorInfo> {
+    let mut queue: VecDeque<Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        match effect {
+            Effect::Log(category, message) => run.log(category, message),
+            Effect::Store { ticket, request } => {
+                let reply = store(request).await?;
+                if let Some(ticket) = ticket {
+                    let more = run.engine.borrow_mut().stored(ticket, &reply);
+                    for effect in more.into_iter().rev() {
+                        queue.push_front(effect);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+enum Outcome {
+    List(JobId, Result<ListPage, PortalFault>),
+    Detail(JobId, Result<Detail, PortalFault>),
+}
+
+/// Sends one job's request, after waiting for its slot under the rate limit.
+fn fetch_job(run: &Rc<Run>, job: Job) -> LocalBoxFuture<'static, Outcome> {
+    let abort = web_sys::AbortController::new().ok();
+    if let Some(abort) = &abort {
+        run.aborts.borrow_mut().insert(job.id(), abort.clone());
+    }
+    let interval = 1000.0 / run.settings.rate_per_second.max(0.1);
+    let slot = run.next_start_ms.get().max(now_ms());
+    run.next_start_ms.set(slot + interval);
+    let wait = (slot - now_ms()).max(0.0) as u32;
+    let timeout = run.settings.request_timeout_ms.max(1_000);
+    let (role, lookup) = {
+        let engine = run.engine.borrow();
+        (engine.conditions().role, engine.conditions().lookup.clone())
+    };
+    let portal = run.portal.clone();
+    let run = run.clone();
+    async move {
+        if wait > 0 {
+            TimeoutFuture::new(wait).await;
+        }
+        let Some(abort) = abort else {
+            let fault = PortalFault::Network("AbortController unavailable".into());
+            return match job {
+                Job::List { id, .. } => Outcome::List(id, Err(fault)),
+                Job::Detail { id, .. } => Outcome::Detail(id, Err(fault)),
+            };
+        };
+        let outcome = match &job {
+            Job::List { id, .. } => {
+                let path = job.list_path(role, lookup.as_ref(), now_ms() as u64).unwrap_or_default();
+                let answer = fetch::send(&url(&portal, &path), None, &abort, timeout).await;
+                Outcome::List(*id, answer.and_then(|a| a.check().and_then(|()| parse_list(&a.body))))
+            }
+            Job::Detail { id, cus_ciq_no, direction } => {
+                let body = detail_body(cus_ciq_no, direction);
+                let answer = fetch::send(&url(&portal, DETAIL_PATH), Some(&body), &abort, timeout).await;
+                Outcome::Detail(*id, answer.and_then(|a| a.check().and_then(|()| parse_detail(&a.body))))
+            }
+        };
+        run.aborts.borrow_mut().remove(&job.id());
+        outcome
+    }
+    .boxed_local()
+}
+
+/// The task's loop, until it finishes, is cancelled, or the host is lost for good.
+async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
+    let mut in_flight: FuturesUnordered<LocalBoxFuture<'static, Outcome>> = FuturesUnordered::new();
+    let concurrency = run.settings.concurrency.clamp(1, 16) as usize;
+    loop {
+        if run.cancel.get() {
+            run.engine.borrow_mut().cancel();
+        }
+        let mut wake_at: Option<f64> = None;
+        while in_flight.len() < concurrency {
+            let next = run.engine.borrow_mut().next_job(now_ms() as u64);
+            match next {
+                Next::Job(job) => in_flight.push(fetch_job(&run, job)),
+                Next::Wait(at) => {
+                    wake_at = Some(at as f64);
+                    break;
+                }
+                Next::Idle => break,
+                Next::Paused => {
+                    if in_flight.is_empty() {
+                        wait_for_login(&run).await?;
+                        continue;
+                    }
+                    break;
+                }
+                Next::Finished => {
+                    if in_flight.is_empty() {
+                        return finish(&run).await;
+                    }
+                    break;
+                }
+                Next::Cancelled => return cancelled(&run).await,
+            }
+        }
+        if in_flight.is_empty() && wake_at.is_none() {
+            // Nothing in flight and nothing ready: only a backoff or a cancel can change that.
+            TimeoutFuture::new(TICK_MS).await;
+            continue;
+        }
+        let tick = wake_at.map_or(TICK_MS, |at| ((at - now_ms()).max(0.0) as u32).min(TICK_MS));
+        let outcome = match select(in_flight.next(), TimeoutFuture::new(tick)).await {
+            Either::Left((Some(outcome), _)) => outcome,
+            _ => continue,
+        };
+        let now = now_ms() as u64;
+        let effects = match outcome {
+            Outcome::List(id, result) => run.engine.borrow_mut().list_done(id, result, now),
+            Outcome::Detail(id, result) => run.engine.borrow_mut().detail_done(id, result, now),
+        };
+        apply(&run, effects).await?;
+        run.flush_logs().await;
+    }
+}
+
+/// The session expired: wait until the portal answers the probe again (the user logged in).
+async fn wait_for_login(run: &Rc<Run>) -> Result<(), ErrorInfo> {
+    run.paused.set(true);
+    run.flush_logs().await;
+    loop {
+        if run.cancel.get() {
+            run.paused.set(false);
+            run.engine.borrow_mut().cancel();
+            return Ok(());
+        }
+        TimeoutFuture::new(SESSION_POLL_MS).await;
+        if portal_user(&run.portal).await.is_ok() {
+            run.paused.set(false);
+            run.engine.borrow_mut().session_restored();
+            run.log(LogCategory::Connect, "单一窗口登录已恢复，继续执行".into());
+            run.flush_logs().await;
+            return Ok(());
+        }
+    }
+}
+
+fn elapsed_text(ms: f64) -> String {
+    let total = (ms / 1000.0).round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}小时{m}分{s}秒")
+    } else {
+        format!("{m}分{s}秒")
+    }
+}
+
+async fn finish(run: &Rc<Run>) -> Result<(), ErrorInfo> {
+    run.flush_logs().await;
+    let report: TaskReport = decode(store(Request::TaskFinish(TaskFinish { task: run.task.clone(), now: local_now() })).await?)?;
+    let t = report.total;
+    run.log(LogCategory::Result, format!("核销结果：查询数 {}，命中数 {}，核销数 {}", t.queried, t.hit, t.reconciled));
+    if report.task.state != TaskState::Completed {
+        for p in report.periods.iter().filter(|p| !p.counts.agree()) {
+            let c = p.counts;
+            run.log(LogCategory::Error, format!("{} 未核销一致：查询数 {} 命中数 {} 核销数 {}", p.period, c.queried, c.hit, c.reconciled));
+        }
+        for m in report.missing.iter().take(20) {
+            run.log(LogCategory::Error, format!("未核销报关单 {}（{}）：{}", m.cus_ciq_no, m.period, m.reason));
+        }
+    }
+    run.log(LogCategory::Result, format!("任务执行完成 | 耗时: {}", elapsed_text(now_ms() - run.started_ms)));
+    run.state.set(report.task.state);
+    *run.report.borrow_mut() = Some(report);
+    run.flush_logs().await;
+    Ok(())
+}
+
+async fn cancelled(run: &Rc<Run>) -> Result<(), ErrorInfo> {
+    for (_, abort) in run.aborts.borrow_mut().drain() {
+        abort.abort();
+    }
+    run.log(LogCategory::Execute, "任务已取消，可在协同记录中断点续查".into());
+    store(Request::TaskState(TaskStateChange {
+        task: run.task.clone(),
+        state: TaskState::Cancelled,
+        now: local_now(),
+        message: Some("用户取消执行".into()),
+    }))
+    .await?;
+    run.state.set(TaskState::Cancelled);
+    run.flush_logs().await;
+    Ok(())
+}

@@ -153,6 +153,11 @@ pub async fn handle(envelope: Envelope<Request>) -> Reply {
         Request::TaskSnapshot(r) => store::call("task_snapshot", move |s| s.task_snapshot(&r.task)).await,
         Request::TaskFinish(r) => store::call("task_finish", move |s| s.task_finish(&r)).await,
         Request::TaskReport(r) => store::call("task_report", move |s| s.task_report(&r.task)).await,
+        // What the extension's pages read (`crate::store` `pages`): read-only.
+        Request::TaskRecords(r) => store::call("task_records", move |s| s.task_records(&r)).await,
+        Request::TaskDeclarations(r) => store::call("task_declarations", move |s| s.task_declarations(&r)).await,
+        Request::DeclarationGet(r) => store::call("declaration_get", move |s| s.declaration_get(&r.cus_ciq_no)).await,
+        Request::Export(r) => store::call("export", move |s| s.export_file(&r)).await,
     };
     match result {
         Ok(value) => Reply::success(id, value),

@@ -111,7 +111,7 @@ error_codes! {
     /// No tries left: only the card service can unlock the card.
     CardLocked = 3008, "card_locked", "IC卡已被锁定，请联系中国电子口岸制卡中心（IC卡服务网点）解锁，请勿再次尝试";
     /// The PIN was refused locally, before reaching the card (no try was used).
-    PinFormat = 3009, "pin_format", "IC卡密码格式不正确：应为 4–16 位英文字母或数字（请检查是否误用了全角字符或空格），本次未提交到IC卡";
+    PinFormat = 3009, "pin_format", "IC卡密码格式不正确：应为 6–16 位英文字母或数字（请检查是否误用了全角字符或空格），本次未提交到IC卡";
     /// A card DataLink cannot talk to safely (unknown ATR or applet): it never gets a PIN.
     UnsupportedCard = 3010, "unsupported_card", "无法识别该IC卡，为保护IC卡，未向其提交密码；请使用中国电子口岸IC卡并安装电子口岸客户端";
     /// The card, reader or client control did not answer in time.

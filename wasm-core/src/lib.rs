@@ -18,10 +18,15 @@
 //! * [`portal`] — the Single Window's list and detail calls: URLs, parsing, faults, 核销 cross-check;
 //! * [`checkpoint`] — what the sync commits to the host's store and reads back to resume;
 //! * [`sync`] — the sync engine: a pure state machine deciding every request and commit;
+//! * [`secret`] — the card PIN: redacted, never serialized, zeroized;
 //! * [`task`] — a sync task's conditions (the 报关单协同 form), number and state;
 //! * [`page`] — messages from extension pages and content scripts to the worker;
-//! * [`error`] — every user-facing error: stable code, name and Chinese message.
+//! * [`error`] — every user-facing error: stable code, name and Chinese message;
+//! * [`browse`] — what the extension's pages read from the store (协同记录, 详情, 预览, export);
+//! * [`view`] — the pages' presentation logic (texts in two languages, form checks, clear
+//!   states, paging, the customs form's layout), pure and tested natively.
 
+pub mod browse;
 pub mod calendar;
 pub mod checkpoint;
 pub mod error;
@@ -30,8 +35,10 @@ pub mod period;
 pub mod plan;
 pub mod portal;
 pub mod protocol;
+pub mod secret;
 pub mod sync;
 pub mod task;
+pub mod view;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -25,13 +25,27 @@ pub enum PageRequest {
     /// 取消执行.
     SyncCancel,
     /// 断点续查 / 补采: run an interrupted or failed task again, only its gaps.
-    SyncResume { task: crate::task::TaskNumber },
+    SyncResume {
+        task: crate::task::TaskNumber,
+        /// As in [`SyncStart::pin`].
+        #[serde(default, skip_serializing)]
+        pin: Option<crate::secret::Pin>,
+        #[serde(default)]
+        settings: Option<SyncSettings>,
+    },
     /// 协同记录.
     TaskList(crate::checkpoint::TaskListQuery),
     /// A task's per-period counts (详情).
     TaskReport { task: crate::task::TaskNumber },
     /// A task's whole log (查看).
     TaskLog { task: crate::task::TaskNumber },
+    /// From the content script on a card login page: may it log in? The worker answers with
+    /// the PIN only in the tab it opened for a paused task, once per tab; `message` carries
+    /// the page's error text when a previous attempt was refused.
+    Autologin {
+        #[serde(default)]
+        message: Option<String>,
+    },
 }
 
 /// What 启动协同服务 sends.
@@ -43,6 +57,10 @@ pub struct SyncStart {
     pub portal: String,
     #[serde(default)]
     pub settings: SyncSettings,
+    /// 中国电子口岸卡介质口令: when given, an expired portal session is renewed through the
+    /// portal's card login page (at most a few times, never again once the card refused it).
+    #[serde(default, skip_serializing)]
+    pub pin: Option<crate::secret::Pin>,
 }
 
 /// How hard the collector may press the portal.
@@ -93,7 +111,7 @@ pub struct SyncStatus {
 impl PageRequest {
     /// Whether a portal page (through the content script) may send this.
     pub fn allowed_from_content_script(&self) -> bool {
-        matches!(self, PageRequest::Diagnose { .. })
+        matches!(self, PageRequest::Diagnose { .. } | PageRequest::Autologin { .. })
     }
 }
 
@@ -102,15 +120,15 @@ impl PageRequest {
 pub enum MessageSender {
     /// A page of the extension itself (`chrome-extension://<our id>/...`).
     ExtensionPage,
-    /// Our content script, on a portal page of this origin.
-    ContentScript { origin: String },
+    /// Our content script, on a portal page of this origin, in this tab.
+    ContentScript { origin: String, tab_id: i64 },
     /// Anything else (another extension, a web page through `externally_connectable`, …).
     Stranger,
 }
 
 impl MessageSender {
     /// Classifies a sender from `chrome.runtime.onMessage`'s `sender` fields.
-    pub fn classify(our_id: &str, sender_id: Option<&str>, sender_url: Option<&str>, has_tab: bool) -> MessageSender {
+    pub fn classify(our_id: &str, sender_id: Option<&str>, sender_url: Option<&str>, tab_id: Option<i64>) -> MessageSender {
         if sender_id != Some(our_id) {
             return MessageSender::Stranger;
         }
@@ -119,10 +137,8 @@ impl MessageSender {
         if url.starts_with(&own_origin) {
             return MessageSender::ExtensionPage;
         }
-        if has_tab {
-            if let Some(origin) = origin_of(url) {
-                return MessageSender::ContentScript { origin };
-            }
+        if let (Some(tab_id), Some(origin)) = (tab_id, origin_of(url)) {
+            return MessageSender::ContentScript { origin, tab_id };
         }
         MessageSender::Stranger
     }
@@ -176,21 +192,23 @@ mod tests {
 
     #[test]
     fn classifies_senders() {
-        let page = MessageSender::classify(ID, Some(ID), Some(&format!("chrome-extension://{ID}/app.html")), true);
+        let page = MessageSender::classify(ID, Some(ID), Some(&format!("chrome-extension://{ID}/app.html")), Some(3));
         assert_eq!(page, MessageSender::ExtensionPage);
-        let cs = MessageSender::classify(ID, Some(ID), Some("http://127.0.0.1:8080/deskserver/sw/deskIndex?x=1"), true);
-        assert_eq!(cs, MessageSender::ContentScript { origin: "http://127.0.0.1:8080".into() });
-        assert_eq!(MessageSender::classify(ID, Some("other"), Some("https://x.cn/"), true), MessageSender::Stranger);
-        assert_eq!(MessageSender::classify(ID, Some(ID), Some("file:///etc/passwd"), true), MessageSender::Stranger);
-        assert_eq!(MessageSender::classify(ID, Some(ID), Some("https://x.cn/"), false), MessageSender::Stranger);
+        let cs = MessageSender::classify(ID, Some(ID), Some("http://127.0.0.1:8080/deskserver/sw/deskIndex?x=1"), Some(7));
+        assert_eq!(cs, MessageSender::ContentScript { origin: "http://127.0.0.1:8080".into(), tab_id: 7 });
+        assert_eq!(MessageSender::classify(ID, Some("other"), Some("https://x.cn/"), Some(1)), MessageSender::Stranger);
+        assert_eq!(MessageSender::classify(ID, Some(ID), Some("file:///etc/passwd"), Some(1)), MessageSender::Stranger);
+        assert_eq!(MessageSender::classify(ID, Some(ID), Some("https://x.cn/"), None), MessageSender::Stranger);
     }
 
     #[test]
     fn portal_pages_may_only_diagnose() {
-        let cs = MessageSender::ContentScript { origin: "https://swapp.singlewindow.cn".into() };
+        let cs = MessageSender::ContentScript { origin: "https://swapp.singlewindow.cn".into(), tab_id: 1 };
         let diagnose = PageRequest::Diagnose { text: "x".into(), from: "2026-01-01".parse().unwrap(), to: "2026-01-31".parse().unwrap() };
         assert!(cs.may_send(&diagnose));
         assert!(!cs.may_send(&PageRequest::ConnectHost));
+        assert!(cs.may_send(&PageRequest::Autologin { message: None }));
+        assert!(!cs.may_send(&PageRequest::SyncCancel));
         assert!(MessageSender::ExtensionPage.may_send(&PageRequest::ConnectHost));
         assert!(!MessageSender::Stranger.may_send(&diagnose));
     }

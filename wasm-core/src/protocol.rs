@@ -97,6 +97,17 @@ pub enum Request {
     TaskFinish(crate::checkpoint::TaskFinish),
     /// The per-period counts, state unchanged; replies `TaskReport`.
     TaskReport(crate::checkpoint::TaskRef),
+
+    // ── What the extension's pages read (see `browse`): read-only. ──
+    /// 协同记录 with the 进出口 filter; replies [`TaskList`](crate::checkpoint::TaskList).
+    TaskRecords(crate::browse::TaskRecordsQuery),
+    /// 详情's table; replies [`DeclarationsPage`](crate::browse::DeclarationsPage).
+    TaskDeclarations(crate::browse::DeclarationsQuery),
+    /// 预览; replies [`DeclarationFull`](crate::browse::DeclarationFull).
+    DeclarationGet(crate::browse::DeclarationRef),
+    /// A task's or a date range's declarations as XLSX or CSV; replies
+    /// [`ExportFile`](crate::browse::ExportFile).
+    Export(crate::browse::ExportRequest),
 }
 
 impl Request {
@@ -124,6 +135,10 @@ impl Request {
         "task_snapshot",
         "task_finish",
         "task_report",
+        "task_records",
+        "task_declarations",
+        "declaration_get",
+        "export",
     ];
 }
 
@@ -208,20 +223,19 @@ pub struct CardSettings {
     pub reader: Option<String>,
 }
 
-/// A secret on its way to the host (the PIN): `Debug` prints a placeholder, and the text is
-/// overwritten when dropped. It serializes as a plain JSON string.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+/// A secret on its way to the host (the PIN): `Debug` prints a placeholder, the text is wiped
+/// (`zeroize`) when dropped, and it crosses the wire as a plain JSON string.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(zeroize::Zeroizing<String>);
 
 impl Secret {
     pub fn new(text: String) -> Secret {
-        Secret(text)
+        Secret(zeroize::Zeroizing::new(text))
     }
 
     /// Moves the text out (no copy), leaving an empty secret.
     pub fn take(&mut self) -> String {
-        std::mem::take(&mut self.0)
+        std::mem::take(&mut *self.0)
     }
 }
 
@@ -231,13 +245,20 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Best effort without unsafe: overwrite the buffer in place; `black_box` keeps the
-        // writes from being optimised away. The host moves the text into a zeroizing `Pin`.
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.iter_mut().for_each(|b| *b = 0);
-        std::hint::black_box(&bytes);
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    /// Only a JSON string; anything else is refused *without* repeating the value (serde's
+    /// own message would quote a numeric PIN in the error's detail).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(text) => Ok(Secret::new(text)),
+            _ => Err(serde::de::Error::custom("a PIN must be a JSON string")),
+        }
     }
 }
 
@@ -685,6 +706,9 @@ mod tests {
         assert!(matches!(sign.body, Request::CardSign(CardSignRequest { pin: None, .. })));
         let (id, err) = decode_request(br#"{"id":8,"type":"card_verify_pin"}"#).unwrap_err();
         assert_eq!((id, err.code), (Some(8), ErrorCode::InvalidRequest.code()), "a PIN is required");
+        let (_, err) = decode_request(br#"{"id":8,"type":"card_verify_pin","pin":20240615}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest.code());
+        assert!(!err.detail.unwrap_or_default().contains("20240615"), "a numeric PIN is not quoted back");
         let (_, err) = decode_request(br#"{"id":9,"type":"card_wait","until":"soon"}"#).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest.code());
 

@@ -128,6 +128,9 @@ pub enum Next {
 }
 
 /// Something for the edge to carry out, in order.
+// Effects live for one step in a short Vec; boxing every store request would cost an
+// allocation each for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// A line for the execution log (the edge stamps the time).

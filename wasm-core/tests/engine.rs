@@ -80,7 +80,7 @@ impl Portal {
         for i in 0..n {
             // Busy and empty months: a third of the months get most declarations.
             let day = range.first.add_days(rng.below(days) as i64);
-            let day = if day.month() % 3 == 0 && rng.chance(0.6) { day.first_of_month() } else { day };
+            let day = if day.month().is_multiple_of(3) && rng.chance(0.6) { day.first_of_month() } else { day };
             let direction = if rng.chance(0.5) { Direction::Import } else { Direction::Export };
             let kind = if rng.chance(0.7) { DeclarationType::General } else { DeclarationType::Filing };
             let status = if rng.chance(0.8) { "10".to_owned() } else { ["2", "7", "9"][rng.below(3) as usize].to_owned() };
@@ -167,7 +167,7 @@ impl Portal {
             return Err(PortalFault::SpanRefused(format!("查询时间跨度不能超过{}天", self.max_span)));
         }
         self.list_queries += 1;
-        if self.faults.shifts > 0 && self.list_queries % self.faults.shift_every.max(1) == 0 {
+        if self.faults.shifts > 0 && self.list_queries.is_multiple_of(self.faults.shift_every.max(1)) {
             self.faults.shifts -= 1;
             self.shift(window);
         }
@@ -233,13 +233,16 @@ impl Portal {
     }
 }
 
+/// (window, state, pass, total, pages: offset → rows)
+type StoredWindow = (Window, WindowState, u32, Option<u64>, BTreeMap<u64, u64>);
+
 /// The store's semantics (see checkpoint.rs), in memory: what the host does in SQLite.
 #[derive(Default, Clone)]
 struct Store {
     details: HashMap<String, Detail>,
     /// cusCiqNo → (window key, pass, row, reconciled)
     members: BTreeMap<String, (String, u32, ListRow, bool)>,
-    windows: BTreeMap<String, (Window, WindowState, u32, Option<u64>, BTreeMap<u64, u64>)>,
+    windows: BTreeMap<String, StoredWindow>,
     split: BTreeSet<String>,
     learned: Option<u32>,
     detail_saves: u64,

@@ -34,6 +34,8 @@ pub fn ensure(needs: Needs) -> Result<Toolchain> {
     packages.extend(["libpcsclite-dev", "pkg-config"]);
     if needs.browser {
         packages.push("chromium");
+        // The extension's pages are Chinese: headless screenshots need CJK glyphs.
+        packages.push("fonts-noto-cjk");
     }
     ensure_apt(&packages)?;
     ensure_wasm_bindgen()?;
@@ -173,7 +175,8 @@ pub fn ensure_pcscd() -> Result<Pcscd> {
     ensure_apt(&["pcscd", "vsmartcard-vpcd"])?;
     step("pcscd with vsmartcard-vpcd (virtual card readers) for the card tests");
     let pcscd = if std::os::unix::net::UnixStream::connect(PCSCD_SOCKET).is_ok() {
-        let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").ok().and_then(|p| p.trim().parse::<u32>().ok());
+        // pcscd writes "<pid>\n\0".
+        let pid = std::fs::read_to_string("/run/pcscd/pcscd.pid").ok().and_then(|p| p.trim_matches(|c: char| c.is_whitespace() || c == '\0').parse::<u32>().ok());
         let apdu_log = pid.and_then(apdu_log_of);
         println!(
             "reusing the running pcscd (pid {}); APDU log: {}",
@@ -210,9 +213,13 @@ fn start_pcscd() -> Result<Pcscd> {
     };
     command.args(["--foreground", "--apdu"]).stdin(std::process::Stdio::null()).stdout(log).stderr(err).process_group(0);
     println!("$ pcscd --foreground --apdu > {} 2>&1 &", log_path.display());
-    let child = command.spawn().map_err(|e| format!("cannot start pcscd: {e}"))?;
+    let mut child = command.spawn().map_err(|e| format!("cannot start pcscd: {e}"))?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(format!("pcscd exited at once ({status}); its log:\n{tail}"));
+        }
         if std::os::unix::net::UnixStream::connect(PCSCD_SOCKET).is_ok() && listening(VPCD_PORT) {
             println!("pcscd started (pid {}), left running for later runs; APDU log {}", child.id(), log_path.display());
             return Ok(Pcscd { pid: Some(child.id()), apdu_log: Some(log_path) });

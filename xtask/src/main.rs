@@ -9,6 +9,7 @@
 //!
 //! Every step says what it runs. Installing is idempotent: what is there is not installed again.
 
+mod bench;
 mod demo;
 mod deps;
 mod dist;
@@ -31,6 +32,8 @@ Commands:
        [--faults SPEC] [--portal URL] [--pin PIN] [--out DIR]
                              install, build, and run the main job: a 3-year sync in Chromium
                              against portal-sim (or --portal), printing the per-month reconciliation
+  bench sync [--sizes 100,1000,10000] [--sequential-sizes 100,1000] [--latency-ms 50]
+                             the sync benchmark (see BENCHMARKS.md)
 ";
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some("build") => build_command(&args[1..]),
         Some("test") => test_command(),
         Some("demo") => demo_command(&args[1..]),
+        Some("bench") => bench_command(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -145,13 +149,13 @@ fn test_command() -> Result<()> {
     let mut totals = TestTotals::default();
     step("unit, property and integration tests");
     let unit = cargo_test(
-        cargo().current_dir(root()).env("DATALINK_DIST", &out).envs(pcscd.env()).args(["test", "--workspace", "--exclude", "datalink-e2e"]),
+        cargo().current_dir(root()).env("DATALINK_DIST", &out).envs(pcscd.env()).args(["test", "--no-fail-fast", "--workspace", "--exclude", "datalink-e2e"]),
         &mut totals,
     );
 
     step("end-to-end tests in headless Chromium (extension + wasm + native host)");
     let e2e = cargo_test(
-        cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "-p", "datalink-e2e", "--", "--nocapture", "--test-threads=1"]),
+        cargo().current_dir(root()).env("DATALINK_DIST", &out).args(["test", "--no-fail-fast", "-p", "datalink-e2e", "--", "--nocapture", "--test-threads=1"]),
         &mut totals,
     );
     step("summary");
@@ -195,6 +199,12 @@ fn cargo_test(command: &mut Command, totals: &mut TestTotals) -> Result<()> {
     } else {
         Err(format!("`{}` failed ({status})", shown(command)))
     }
+}
+
+fn bench_command(args: &[String]) -> Result<()> {
+    check_flags(args.get(1..).unwrap_or_default(), &[], bench::FLAGS)?;
+    let toolchain = deps::ensure(deps::Needs { browser: true })?;
+    bench::run(args, &toolchain)
 }
 
 fn demo_command(args: &[String]) -> Result<()> {

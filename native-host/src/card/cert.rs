@@ -78,6 +78,7 @@ fn expect(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), CertError> {
 
 /// The total length of the DER value that starts with `prefix` (tag, length and contents), from
 /// its first bytes: how much to READ BINARY off a card. `None` until the length bytes are in.
+#[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
 pub fn der_total_len(prefix: &[u8]) -> Option<usize> {
     let first = *prefix.get(1)?;
     if first < 0x80 {

@@ -23,7 +23,9 @@
 //! [`requests`] serves the host protocol (`card_status`, `card_verify_pin`, `card_sign`,
 //! `card_wait`), [`cli`] the `datalink-host card …` commands.
 
+#[cfg(feature = "pcsc")]
 pub mod apdu;
+#[cfg(feature = "pcsc")]
 pub mod atr;
 pub mod cert;
 pub mod cli;

@@ -5,8 +5,9 @@
 //!
 //! * **Format first.** [`Pin::parse`] refuses what cannot be a PIN (too short or long, spaces,
 //!   full-width digits from a Chinese input method, …) *before* anything is sent: a typo in the
-//!   format costs no try. The rule is deliberately loose — 4 to 16 ASCII letters or digits — because
-//!   the card's real rule is not public; the default PIN of E-Port cards is 8 digits.
+//!   format costs no try. The rule is deliberately loose — 6 to 16 ASCII letters or digits, the
+//!   same as the extension's (`wasm-core/src/secret.rs`) — because the card's real rule is not
+//!   public; the default PIN of E-Port cards is 8 digits.
 //! * **Wiped.** The text lives in a [`Zeroizing`] string, overwritten when the `Pin` is dropped.
 //!   Copies made on the way in (the JSON frame, serde's buffers) and on the way out (the
 //!   WebSocket frame to the E-Port control) are outside our control; the frame is short-lived.
@@ -22,7 +23,7 @@ use zeroize::Zeroizing;
 use super::CardError;
 
 /// Shortest and longest PIN accepted locally.
-pub const MIN_LEN: usize = 4;
+pub const MIN_LEN: usize = 6;
 pub const MAX_LEN: usize = 16;
 
 /// A PIN that passed the local format check.
@@ -47,6 +48,7 @@ impl Pin {
     }
 
     /// The PIN's bytes (ASCII), for a VERIFY command.
+    #[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
     pub(crate) fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
@@ -93,14 +95,14 @@ mod tests {
 
     #[test]
     fn accepts_ascii_letters_and_digits_of_4_to_16() {
-        for ok in ["8888", "88888888", "Ab12Cd34", "1234567890123456"] {
+        for ok in ["888888", "88888888", "Ab12Cd34", "1234567890123456"] {
             assert_eq!(parse(ok).unwrap().expose(), ok);
         }
     }
 
     #[test]
     fn refuses_what_cannot_be_a_pin_without_echoing_it() {
-        for bad in ["", "123", "12345678901234567", "1234 5678", "１２３４５６７８", "1234-5678", "密码密码密码", "12345678\n"] {
+        for bad in ["", "123", "12345", "12345678901234567", "1234 5678", "１２３４５６７８", "1234-5678", "密码密码密码", "12345678\n"] {
             let err = parse(bad).err().unwrap_or_else(|| panic!("accepted {bad:?}"));
             assert!(matches!(err, CardError::PinFormat(_)), "{bad:?} gave {err:?}");
             let detail = err.to_string();

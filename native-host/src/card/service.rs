@@ -207,9 +207,9 @@ impl CardService {
         Ok(CardSignReply { signature: signature.signature, cert_no: signature.cert_no, backend: backend.kind() })
     }
 
-    /// The current presence through the E-Port control (which cannot wait).
-    fn eport_presence(&mut self, r: &Resolved) -> Result<CardWaitReply, CardError> {
-        let presence = self.eport(r)?.presence()?;
+    /// The E-Port control cannot wait: its "wait" answers the current presence.
+    fn eport_wait(&mut self, r: &Resolved, until: CardWaitFor, timeout: Duration) -> Result<CardWaitReply, CardError> {
+        let presence = self.eport(r)?.wait(until, timeout)?;
         Ok(CardWaitReply { card_present: presence.card_present, reader: None, waited: false })
     }
 }
@@ -240,7 +240,7 @@ pub fn wait(r: &Resolved, until: CardWaitFor, timeout: Duration) -> Result<CardW
         CardBackendChoice::Auto => !matches!(service().eport(r).map(|b| b.reachable()), Ok(Ok(()))),
     };
     if !use_pcsc {
-        return service().eport_presence(r);
+        return service().eport_wait(r, until, timeout);
     }
     wait_pcsc(r, until, timeout)
 }

@@ -49,14 +49,17 @@
 //!
 //! Map of the module: [`schema`] (tables, migrations), `tasks` (task records, log, 协同记录),
 //! `sync` (windows, pages, details, snapshot), `report` (per-period counts, 执行完毕 or not),
-//! [`export`] (JSONL / CSV), [`cli`] (`datalink-host export`, `db check`, `db bench`).
+//! [`export`] (JSONL / CSV), [`cli`] (`datalink-host export`, `db check`, `db bench`), `pages`
+//! (what the extension's pages read: 协同记录, 详情, 预览, XLSX / CSV files; `xlsx` writes the XLSX).
 
 pub mod cli;
 pub mod export;
+mod pages;
 mod report;
 pub mod schema;
 mod sync;
 mod tasks;
+mod xlsx;
 
 mod bench;
 #[cfg(test)]

@@ -436,7 +436,7 @@ pub fn run_roundtrip(browser: &mut Browser, text: &str, from: &str, to: &str) ->
     let pages = HashMap::from([("/roundtrip.html".to_owned(), roundtrip_page(text, from, to))]);
     let server = PageServer::start(pages)?;
     let page = browser.open(&server.url("/roundtrip.html"))?;
-    let reply = browser.wait_for(&page, "document.body && document.body.dataset.result || null", Duration::from_secs(30));
+    let reply = browser.wait_for(&page, "document.body && document.body.dataset.result || null", Duration::from_secs(60));
     let reply = match reply {
         Ok(reply) => reply,
         Err(e) => return Err(err(format!("{e}\n--- chromium log ---\n{}", browser.log_tail(40)))),

@@ -47,7 +47,7 @@ const t = setInterval(() => { if (!document.documentElement.dataset.datalink) re
     let server = datalink_e2e::PageServer::start(pages).unwrap();
     let page = browser.open(&server.url("/evil.html")).unwrap();
     let reply = browser
-        .wait_for(&page, "document.body && document.body.dataset.result || null", std::time::Duration::from_secs(20))
+        .wait_for(&page, "document.body && document.body.dataset.result || null", std::time::Duration::from_secs(60))
         .unwrap();
     let reply: serde_json::Value = serde_json::from_str(reply.as_str().unwrap()).unwrap();
     assert_eq!(reply["ok"], json!(false));

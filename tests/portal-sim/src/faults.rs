@@ -317,7 +317,7 @@ pub fn decide(spec: &FaultSpec, seed: u64, k: u64, route: DataRoute) -> Option<F
     }
     edge += spec.garbage;
     if u < edge {
-        return Some(Fault::Garbage(if sub % 3 == 0 {
+        return Some(Fault::Garbage(if sub.is_multiple_of(3) {
             Garble::Malform
         } else {
             Garble::Truncate(100 + (sub >> 8) as u32 % 800)
@@ -360,7 +360,7 @@ pub fn garble(body: &[u8], how: Garble) -> Vec<u8> {
 /// Which shift event (1-based) is due before answering range list query
 /// number `n` (1-based), if any.
 pub fn shift_due(spec: &FaultSpec, n: u64) -> Option<u64> {
-    if spec.shift == 0 || spec.shift_every == 0 || n == 0 || n % spec.shift_every != 0 {
+    if spec.shift == 0 || spec.shift_every == 0 || n == 0 || !n.is_multiple_of(spec.shift_every) {
         return None;
     }
     let event = n / spec.shift_every;

@@ -125,10 +125,11 @@ pub struct ApduLog {
 }
 
 impl ApduLog {
-    /// The log `cargo xtask test` told us about, marked at its current end.
+    /// The log `cargo xtask test` told us about (or, without it, the file the running pcscd
+    /// writes when it was started with `--foreground --apdu`), marked at its current end.
     pub fn open() -> Result<ApduLog, String> {
-        let path = std::env::var_os(ENV_PCSCD_LOG).map(PathBuf::from).ok_or_else(|| {
-            format!("{ENV_PCSCD_LOG} is not set, so pcscd's APDU log cannot be checked; {HOW_TO_START}")
+        let path = std::env::var_os(ENV_PCSCD_LOG).map(PathBuf::from).or_else(running_apdu_log).ok_or_else(|| {
+            format!("{ENV_PCSCD_LOG} is not set and the running pcscd writes no APDU log to a file, so it cannot be checked; {HOW_TO_START}")
         })?;
         let mut log = ApduLog { path, mark: 0 };
         log.mark()?;
@@ -158,6 +159,20 @@ impl ApduLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The file the running pcscd writes its output to, when it runs with `--foreground --apdu`.
+fn running_apdu_log() -> Option<PathBuf> {
+    // pcscd writes "<pid>\n\0".
+    let pid: u32 = std::fs::read_to_string("/run/pcscd/pcscd.pid").ok()?.trim_matches(|c: char| c.is_whitespace() || c == '\0').parse().ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let has = |flags: &[&[u8]]| args.iter().any(|a| flags.contains(a));
+    if !has(&[b"-a", b"--apdu"]) || !has(&[b"-f", b"--foreground"]) {
+        return None;
+    }
+    let out = std::fs::read_link(format!("/proc/{pid}/fd/1")).ok()?;
+    out.is_file().then_some(out)
 }
 
 /// The command APDUs in pcscd `--apdu` output (lines with `APDU: ` followed by hex bytes).

@@ -24,6 +24,7 @@ use futures::FutureExt;
 use gloo::timers::future::TimeoutFuture;
 use serde_json::Value;
 
+use super::chrome;
 use super::fetch;
 use super::host_link;
 use crate::calendar::Date;
@@ -32,6 +33,7 @@ use crate::error::{ErrorCode, ErrorInfo};
 use crate::page::{SyncSettings, SyncStart, SyncStatus};
 use crate::portal::{detail_body, parse_desk, parse_detail, parse_list, session_probe_ok, Detail, ListPage, PortalFault, DESK_PATH, DETAIL_PATH, SESSION_PROBE_PATH};
 use crate::protocol::Request;
+use crate::secret::Pin;
 use crate::sync::{Effect, Engine, EngineConfig, Job, JobId, Next};
 use crate::task::{DateTime, TaskNumber, TaskState};
 
@@ -58,6 +60,20 @@ struct Run {
     started_ms: f64,
     aborts: RefCell<HashMap<JobId, web_sys::AbortController>>,
     next_start_ms: Cell<f64>,
+    relogin: RefCell<Relogin>,
+}
+
+/// Renewing an expired session with the card PIN, through the portal's own card login page.
+#[derive(Default)]
+struct Relogin {
+    pin: Option<Pin>,
+    /// The card refused the PIN once: it is never typed again.
+    rejected: bool,
+    attempts: u32,
+    /// Where the portal sent an expired request (its CAS card login).
+    login_url: Option<String>,
+    /// The background tab opened for the attempt, and whether it already got the PIN.
+    tab: Option<(i64, bool)>,
 }
 
 thread_local! {
@@ -70,6 +86,11 @@ fn current() -> Option<Rc<Run>> {
 
 fn running() -> bool {
     current().is_some_and(|run| run.state.get() == TaskState::Running)
+}
+
+/// Whether a task is running in this worker (the host link stays open while one is).
+pub fn is_running() -> bool {
+    running()
 }
 
 /// Local wall-clock time, as the log and task numbers use it.
@@ -149,6 +170,7 @@ pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
     config.seed = now_ms() as u64;
     let engine = Engine::new(record.number.clone(), request.conditions, config);
     let run = launch(record.number.clone(), request.portal, request.settings, engine);
+    run.relogin.borrow_mut().pin = request.pin.filter(Pin::well_formed);
     run.log(LogCategory::Execute, "正在创建协同任务...".into());
     run.log(LogCategory::Execute, "任务创建成功，存储任务数据".into());
     run.log(LogCategory::Execute, "客户端已成功接收执行指令，等待执行中...".into());
@@ -158,7 +180,7 @@ pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
 }
 
 /// 断点续查 / 补采: runs a stored task again from where it stopped.
-pub async fn resume(task: TaskNumber, settings: Option<SyncSettings>) -> Result<TaskRecord, ErrorInfo> {
+pub async fn resume(task: TaskNumber, settings: Option<SyncSettings>, pin: Option<Pin>) -> Result<TaskRecord, ErrorInfo> {
     if running() {
         return Err(ErrorInfo::new(ErrorCode::SyncAlreadyRunning));
     }
@@ -173,6 +195,7 @@ pub async fn resume(task: TaskNumber, settings: Option<SyncSettings>) -> Result<
     config.run_start = record.started_at.map_or(now.date, |t| t.date);
     let (engine, effects) = Engine::resume(snapshot, config);
     let run = launch(task, record.portal.clone(), settings, engine);
+    run.relogin.borrow_mut().pin = pin.filter(Pin::well_formed);
     run.log(LogCategory::Execute, format!("断点续查：任务 {} 从中断处继续执行", record.number));
     begin(run, effects).await?;
     Ok(record)
@@ -188,7 +211,7 @@ pub async fn resume_active() -> Result<Option<TaskRecord>, ErrorInfo> {
         return Ok(None);
     }
     let record: TaskRecord = decode(active)?;
-    resume(record.number, None).await.map(Some)
+    resume(record.number, None, None).await.map(Some)
 }
 
 fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engine) -> Rc<Run> {
@@ -206,6 +229,7 @@ fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engi
         started_ms: now_ms(),
         aborts: RefCell::new(HashMap::new()),
         next_start_ms: Cell::new(0.0),
+        relogin: RefCell::new(Relogin::default()),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(run.clone()));
     run
@@ -288,6 +312,15 @@ pub fn status(after_seq: u64) -> SyncStatus {
 }
 
 impl Run {
+    /// [`fetch::Answer::check`], remembering where an expired session was sent (the card login).
+    fn checked(&self, answer: &fetch::Answer) -> Result<(), PortalFault> {
+        let result = answer.check();
+        if result == Err(PortalFault::SessionExpired) && answer.final_url.contains("/cas/login") {
+            self.relogin.borrow_mut().login_url = Some(answer.final_url.clone());
+        }
+        result
+    }
+
     fn log(&self, category: LogCategory, message: String) {
         let line = LogLine { at: local_now(), category, message };
         let mut lines = self.lines.borrow_mut();
@@ -369,12 +402,12 @@ fn fetch_job(run: &Rc<Run>, job: Job) -> LocalBoxFuture<'static, Outcome> {
             Job::List { id, .. } => {
                 let path = job.list_path(role, lookup.as_ref(), now_ms() as u64).unwrap_or_default();
                 let answer = fetch::send(&url(&portal, &path), None, &abort, timeout).await;
-                Outcome::List(*id, answer.and_then(|a| a.check().and_then(|()| parse_list(&a.body))))
+                Outcome::List(*id, answer.and_then(|a| run.checked(&a).and_then(|()| parse_list(&a.body))))
             }
             Job::Detail { id, cus_ciq_no, direction } => {
                 let body = detail_body(cus_ciq_no, direction);
                 let answer = fetch::send(&url(&portal, DETAIL_PATH), Some(&body), &abort, timeout).await;
-                Outcome::Detail(*id, answer.and_then(|a| a.check().and_then(|()| parse_detail(&a.body))))
+                Outcome::Detail(*id, answer.and_then(|a| run.checked(&a).and_then(|()| parse_detail(&a.body))))
             }
         };
         run.aborts.borrow_mut().remove(&job.id());
@@ -437,24 +470,91 @@ async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
     }
 }
 
-/// The session expired: wait until the portal answers the probe again (the user logged in).
+/// At most this many automatic card logins per task.
+const MAX_RELOGINS: u32 = 3;
+/// How long one automatic login may take before its tab is closed.
+const RELOGIN_TIMEOUT_MS: f64 = 30_000.0;
+
+/// The session expired: wait until the portal answers the probe again — the user logged in, in
+/// any tab, or DataLink did, with the PIN the user gave for this task.
 async fn wait_for_login(run: &Rc<Run>) -> Result<(), ErrorInfo> {
     run.paused.set(true);
     run.flush_logs().await;
+    let mut tab_opened_at = 0.0;
     loop {
         if run.cancel.get() {
             run.paused.set(false);
+            run.close_login_tab().await;
             run.engine.borrow_mut().cancel();
             return Ok(());
         }
+        let open_tab = {
+            let r = run.relogin.borrow();
+            let can = r.pin.is_some() && !r.rejected && r.attempts < MAX_RELOGINS && r.tab.is_none();
+            can.then(|| r.login_url.clone()).flatten()
+        };
+        if let Some(login_url) = open_tab {
+            let attempt = {
+                let mut r = run.relogin.borrow_mut();
+                r.attempts += 1;
+                r.attempts
+            };
+            let card_tab = if login_url.contains("_swCardF=") { login_url } else { format!("{login_url}&_swCardF=1") };
+            run.log(LogCategory::Connect, format!("正在进行卡介质登录验证...（自动重新登录，第{attempt}次）"));
+            run.flush_logs().await;
+            if let Some(tab) = chrome::open_background_tab(&card_tab).await {
+                run.relogin.borrow_mut().tab = Some((tab, false));
+                tab_opened_at = now_ms();
+            }
+        }
         TimeoutFuture::new(SESSION_POLL_MS).await;
         if portal_user(&run.portal).await.is_ok() {
+            run.close_login_tab().await;
             run.paused.set(false);
             run.engine.borrow_mut().session_restored();
             run.log(LogCategory::Connect, "单一窗口登录已恢复，继续执行".into());
             run.flush_logs().await;
             return Ok(());
         }
+        let stuck = run.relogin.borrow().tab.is_some() && now_ms() - tab_opened_at > RELOGIN_TIMEOUT_MS;
+        if stuck {
+            run.close_login_tab().await;
+        }
+        if run.relogin.borrow().rejected {
+            run.close_login_tab().await;
+        }
+    }
+}
+
+impl Run {
+    async fn close_login_tab(&self) {
+        let tab = self.relogin.borrow_mut().tab.take();
+        if let Some((tab, _)) = tab {
+            chrome::close_tab(tab).await;
+        }
+    }
+}
+
+/// What the content script on a card login page may do (`autologin`): type the PIN, once, in
+/// the tab DataLink opened for a paused task. Asked a second time from that tab, the first
+/// try failed — the card refused the PIN — so it is never given out again.
+pub fn autologin(tab_id: i64, page_message: Option<String>) -> Option<String> {
+    let run = current()?;
+    let mut relogin = run.relogin.borrow_mut();
+    match relogin.tab {
+        Some((tab, false)) if tab == tab_id && !relogin.rejected => {
+            relogin.tab = Some((tab, true));
+            relogin.pin.as_ref().map(|pin| pin.expose().to_owned())
+        }
+        Some((tab, true)) if tab == tab_id => {
+            relogin.rejected = true;
+            relogin.pin = None;
+            drop(relogin);
+            let why = page_message.filter(|m| !m.trim().is_empty()).map(|m| format!("（{}）", m.trim())).unwrap_or_default();
+            run.log(LogCategory::Error, format!("卡介质口令被拒绝{why}，已停止自动登录；请手动登录单一窗口，任务将自动继续"));
+            None
+        }
+        _ => None,
     }
 }
 

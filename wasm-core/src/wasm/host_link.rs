@@ -28,7 +28,13 @@ struct Link {
     chunks: ChunkAssembler,
     /// The port's listeners, kept alive as long as the port.
     _listeners: Vec<Closure<dyn FnMut(JsValue)>>,
+    /// Bumped by every call: an idle timer only closes the port if no call came since.
+    generation: u64,
 }
+
+/// An open port keeps the worker (and the host process) alive; with nothing to do for this
+/// long, and no task running, the port is closed so both can rest.
+const IDLE_DISCONNECT_MS: u32 = 60_000;
 
 thread_local! {
     static LINK: RefCell<Link> = RefCell::new(Link {
@@ -37,6 +43,7 @@ thread_local! {
         waiting: HashMap::new(),
         chunks: ChunkAssembler::default(),
         _listeners: Vec::new(),
+        generation: 0,
     });
 }
 
@@ -49,6 +56,7 @@ pub async fn call(request: Request, timeout_ms: u32) -> Result<serde_json::Value
         }
         let id = link.next_id;
         link.next_id += 1;
+        link.generation += 1;
         let message = to_js(&Envelope { id, body: request })?;
         let (tx, rx) = oneshot::channel();
         link.waiting.insert(id, tx);
@@ -60,7 +68,7 @@ pub async fn call(request: Request, timeout_ms: u32) -> Result<serde_json::Value
         }
         Ok((id, rx))
     })?;
-    match select(reply, TimeoutFuture::new(timeout_ms)).await {
+    let outcome = match select(reply, TimeoutFuture::new(timeout_ms)).await {
         Either::Left((Ok(result), _)) => result,
         Either::Left((Err(_canceled), _)) => Err(ErrorInfo::new(ErrorCode::HostDisconnected)),
         Either::Right(((), _)) => {
@@ -71,7 +79,30 @@ pub async fn call(request: Request, timeout_ms: u32) -> Result<serde_json::Value
             });
             Err(ErrorInfo::with_detail(ErrorCode::HostTimeout, format!("no reply to request {id} in {timeout_ms} ms")))
         }
-    }
+    };
+    schedule_idle_disconnect();
+    outcome
+}
+
+fn schedule_idle_disconnect() {
+    let generation = LINK.with(|link| link.borrow().generation);
+    wasm_bindgen_futures::spawn_local(async move {
+        TimeoutFuture::new(IDLE_DISCONNECT_MS).await;
+        if super::collector::is_running() {
+            return;
+        }
+        LINK.with(|link| {
+            let mut link = link.borrow_mut();
+            if link.generation == generation && link.waiting.is_empty() {
+                if let Some(port) = link.port.take() {
+                    port.disconnect();
+                }
+                link.chunks = ChunkAssembler::default();
+                // Not running now: the port's listeners can go.
+                link._listeners.clear();
+            }
+        });
+    });
 }
 
 fn connect(link: &mut Link) -> Result<(), ErrorInfo> {

@@ -52,8 +52,13 @@ pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
 async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Value, ErrorInfo> {
     let request: PageRequest = js::from_js(message, ErrorCode::InvalidRequest)?;
     let field = |name: &str| js_sys::Reflect::get(sender, &name.into()).ok().and_then(|v| v.as_string());
-    let has_tab = js_sys::Reflect::get(sender, &"tab".into()).map(|t| t.is_object()).unwrap_or(false);
-    let who = MessageSender::classify(&chrome::runtime_id(), field("id").as_deref(), field("url").as_deref(), has_tab);
+    let tab_id = js_sys::Reflect::get(sender, &"tab".into())
+        .ok()
+        .filter(|t| t.is_object())
+        .and_then(|t| js_sys::Reflect::get(&t, &"id".into()).ok())
+        .and_then(|id| id.as_f64())
+        .map(|id| id as i64);
+    let who = MessageSender::classify(&chrome::runtime_id(), field("id").as_deref(), field("url").as_deref(), tab_id);
     if !who.may_send(&request) {
         return Err(ErrorInfo::with_detail(ErrorCode::NotAllowed, format!("{request:?} from {who:?}")));
     }
@@ -63,10 +68,16 @@ async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Val
         PageRequest::SyncStart(start) => serde_json::to_value(collector::start(start).await?),
         PageRequest::SyncStatus { after_seq } => serde_json::to_value(collector::status(after_seq)),
         PageRequest::SyncCancel => serde_json::to_value(collector::cancel()?),
-        PageRequest::SyncResume { task } => serde_json::to_value(collector::resume(task, None).await?),
+        PageRequest::SyncResume { task, pin, settings } => serde_json::to_value(collector::resume(task, settings, pin).await?),
         PageRequest::TaskList(query) => return host_link::call(Request::TaskList(query), CALL_TIMEOUT_MS).await,
         PageRequest::TaskReport { task } => {
             return host_link::call(Request::TaskReport(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await
+        }
+        PageRequest::Autologin { message } => {
+            let MessageSender::ContentScript { tab_id, .. } = who else {
+                return Err(ErrorInfo::new(ErrorCode::NotAllowed));
+            };
+            serde_json::to_value(collector::autologin(tab_id, message))
         }
         PageRequest::TaskLog { task } => {
             return host_link::call(Request::TaskLogGet(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await

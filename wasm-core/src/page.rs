@@ -46,6 +46,20 @@ pub enum PageRequest {
         #[serde(default)]
         message: Option<String>,
     },
+    // ── The extension's pages (issue #5; `crate::browse`, `src/wasm/ui/`). ──
+    /// 连接协同服务 → 环境检测: the host's handshake, the portal session at `portal`, the card;
+    /// replies [`EnvReport`](crate::browse::EnvReport).
+    EnvCheck { portal: String },
+    /// One task (查看).
+    TaskGet { task: crate::task::TaskNumber },
+    /// 协同记录 with the 进出口 filter.
+    TaskRecords(crate::browse::TaskRecordsQuery),
+    /// 详情's declarations table.
+    TaskDeclarations(crate::browse::DeclarationsQuery),
+    /// 预览: one declaration from the store (`null` when the store has none).
+    DeclarationGet(crate::browse::DeclarationRef),
+    /// 导出: a task's or a date range's declarations as XLSX / CSV.
+    Export(crate::browse::ExportRequest),
 }
 
 /// What 启动协同服务 sends.

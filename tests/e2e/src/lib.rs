@@ -502,7 +502,7 @@ pub fn wait_done(
         if Instant::now() > deadline {
             return Err(err(format!("the task did not end in {timeout:?}: {status}")));
         }
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(150));
     }
 }
 
@@ -544,4 +544,85 @@ pub fn truth_in_scope(truth: &Value, range: datalink_core::period::DateRange) ->
         })
         .filter_map(|d| d["cusCiqNo"].as_str().map(str::to_owned))
         .collect()
+}
+
+// ── Helpers for the pages' tests (tests/pages.rs) and the pages' benchmark. ──
+
+/// `target/e2e-artifacts/`: screenshots and files the page tests save for people to look at.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("target/e2e-artifacts");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+impl Browser {
+    /// Sets the page's viewport (CSS pixels), as a desktop window of that size.
+    pub fn set_viewport(&mut self, page: &Page, width: u32, height: u32) -> Result<()> {
+        let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
+        self.call("Emulation.setDeviceMetricsOverride", params, Some(&page.session_id)).map(|_| ())
+    }
+
+    /// Saves a PNG of the whole page (beyond the viewport) to `path` (`Page.captureScreenshot`).
+    pub fn screenshot(&mut self, page: &Page, path: &Path) -> Result<()> {
+        use base64::Engine as _;
+        let metrics = self.call("Page.getLayoutMetrics", json!({}), Some(&page.session_id))?;
+        let size = &metrics["cssContentSize"];
+        let width = size["width"].as_f64().unwrap_or(1280.0).ceil().max(1.0);
+        let height = size["height"].as_f64().unwrap_or(800.0).ceil().clamp(1.0, 16_000.0);
+        let params = json!({
+            "format": "png",
+            "captureBeyondViewport": true,
+            "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 },
+        });
+        let shot = self.call("Page.captureScreenshot", params, Some(&page.session_id))?;
+        let data = shot["data"].as_str().ok_or_else(|| err("no screenshot data"))?;
+        let png = base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| err(e.to_string()))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
+        std::fs::write(path, png).map_err(|e| err(format!("{}: {e}", path.display())))
+    }
+
+    /// Lets pages download files into `dir` (`Browser.setDownloadBehavior`).
+    pub fn allow_downloads(&mut self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        let params = json!({ "behavior": "allow", "downloadPath": dir.to_string_lossy(), "eventsEnabled": false });
+        self.call("Browser.setDownloadBehavior", params, None).map(|_| ())
+    }
+
+    /// Clicks the element matching `selector` (as a user would: `element.click()`); fails when
+    /// there is none.
+    pub fn click(&mut self, page: &Page, selector: &str) -> Result<()> {
+        let selector = serde_json::to_string(selector).map_err(|e| err(e.to_string()))?;
+        let clicked = self.eval(page, &format!("(() => {{ const e = document.querySelector({selector}); if (!e) return false; e.click(); return true; }})()"))?;
+        if clicked == json!(true) {
+            Ok(())
+        } else {
+            Err(err(format!("nothing to click at {selector}")))
+        }
+    }
+
+    /// Sets an input's or select's value and fires `input` and `change`, as typing would.
+    pub fn fill(&mut self, page: &Page, selector: &str, value: &str) -> Result<()> {
+        let (selector, value) = (serde_json::to_string(selector).map_err(|e| err(e.to_string()))?, serde_json::to_string(value).map_err(|e| err(e.to_string()))?);
+        let done = self.eval(
+            page,
+            &format!(
+                "(() => {{ const e = document.querySelector({selector}); if (!e) return false; e.value = {value}; \
+                 e.dispatchEvent(new Event('input', {{bubbles: true}})); e.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()"
+            ),
+        )?;
+        if done == json!(true) {
+            Ok(())
+        } else {
+            Err(err(format!("no field at {selector}")))
+        }
+    }
+
+    /// The text content of the element matching `selector` (`None` when there is none).
+    pub fn text_of(&mut self, page: &Page, selector: &str) -> Result<Option<String>> {
+        let selector = serde_json::to_string(selector).map_err(|e| err(e.to_string()))?;
+        let text = self.eval(page, &format!("(() => {{ const e = document.querySelector({selector}); return e ? e.textContent : null; }})()"))?;
+        Ok(text.as_str().map(str::to_owned))
+    }
 }

@@ -204,6 +204,15 @@ struct Bucket {
     last: Instant,
 }
 
+/// Markup and script that a client must show as text, never run (`POST /__sim/hostile`). Each
+/// one, if interpreted, sets `window.__pwned`.
+pub const HOSTILE_STRINGS: &[&str] = &[
+    "<img src=x onerror=\"window.__pwned=(window.__pwned||0)+1\">",
+    "</script><script>window.__pwned=(window.__pwned||0)+1</script>",
+    "<svg onload=window.__pwned=1>",
+    "\"><iframe src=\"javascript:parent.__pwned=1\"></iframe>&amp;<b>",
+];
+
 struct Data {
     dataset: Dataset,
     index: HashMap<String, usize>,
@@ -509,6 +518,33 @@ impl Sim {
         f.spec = spec;
         f.data_requests = 0;
         f.range_lists = 0;
+    }
+
+    /// Test-only (`POST /__sim/hostile`): markup and script in the texts a client shows —
+    /// the card holder's name, party names, customs office and port names, goods names — so a
+    /// client's pages can prove they render portal strings as text. Identifiers, codes, dates
+    /// and numbers stay as they are. Returns how many declarations changed.
+    fn make_hostile(&self) -> usize {
+        let mut data = write(&self.data);
+        let h = |i: usize| HOSTILE_STRINGS[i % HOSTILE_STRINGS.len()];
+        data.dataset.enterprise.user_name = format!("{}许斯维", h(0));
+        data.dataset.enterprise.name = format!("{}西安数据协同贸易有限公司", h(1));
+        let n = data.dataset.declarations.len();
+        for (i, d) in data.dataset.declarations.iter_mut().enumerate() {
+            d.owner_name = format!("{}{}", h(i + 1), d.owner_name);
+            d.domestic_name = format!("{}{}", h(i), d.domestic_name);
+            d.overseas_name = format!("{} {}", d.overseas_name, h(i + 2));
+            d.agent_name = format!("{}{}", h(i + 3), d.agent_name);
+            d.custom_master_name = format!("{}{}", h(i), d.custom_master_name);
+            d.ciq_enty_port_code_name = format!("{}{}", h(i + 1), d.ciq_enty_port_code_name);
+            d.supv_mode_cdde_name = format!("{}{}", h(i + 2), d.supv_mode_cdde_name);
+            for (j, g) in d.goods.iter_mut().enumerate() {
+                g.g_name = format!("{}{}", h(i + j), g.g_name);
+                g.g_model = format!("{}|{}", g.g_model, h(i + j + 1));
+            }
+        }
+        data.revision += 1;
+        n
     }
 
     fn reset(&self) {
@@ -1144,6 +1180,10 @@ async fn admin(sim: &Arc<Sim>, req: Request) -> Response {
                 ),
             }
         }
+        (&Method::POST, "/__sim/hostile") => {
+            let changed = sim.make_hostile();
+            json(StatusCode::OK, &serde_json::json!({ "ok": true, "declarations": changed, "strings": HOSTILE_STRINGS }))
+        }
         (&Method::POST, "/__sim/reset") => {
             sim.reset();
             json(StatusCode::OK, &serde_json::json!({ "ok": true }))
@@ -1275,6 +1315,11 @@ impl RunningSim {
     /// Replace the faults (restarts the fault and shift counters).
     pub fn set_faults(&self, spec: FaultSpec) {
         self.sim.set_faults(spec);
+    }
+
+    /// Puts [`HOSTILE_STRINGS`] into the texts a client shows (see `POST /__sim/hostile`).
+    pub fn make_hostile(&self) -> usize {
+        self.sim.make_hostile()
     }
 
     /// Restore the initial data, drop sessions, zero the stats.

@@ -104,7 +104,8 @@ pub fn layout(head: &Map<String, Value>, goods: &[Map<String, Value>], documents
         cell("预录入编号", first(head, &["preEntryId"]), 3),
         cell("海关编号", first(head, &["entryId"]), 3),
         cell("统一编号", first(head, &["cusCiqNo"]), 3),
-        cell("报关状态", first(head, &["cusDecStatusName", "cusDecStatus"]), 3),
+        cell("申报地海关", named(head, "customMasterName", "customMaster"), 2),
+        cell("报关状态", first(head, &["cusDecStatusName", "cusDecStatus"]), 1),
     ];
     let domestic_name = if import { ["consigneeCname", "rcvgdTradeCode"] } else { ["consignorCname", "cnsnTradeCode"] };
     let domestic_code = if import { ["rcvgdTradeScc", "consigneeCode"] } else { ["cnsnTradeScc", "consignorCode"] };
@@ -155,7 +156,13 @@ pub fn layout(head: &Map<String, Value>, goods: &[Map<String, Value>], documents
         .iter()
         .map(|g| {
             let qty = [first(g, &["gQty"]), first(g, &["gUnitName", "gUnit"])].join(" ").trim().to_owned();
-            let qty1 = [first(g, &["qty1"]), first(g, &["unit1Name", "unit1"])].join(" ").trim().to_owned();
+            // The legal unit by name: its own, or the deal unit's when both are the same code.
+            let unit1 = match (text(g, "unit1Name"), text(g, "unit1")) {
+                (Some(name), _) => name,
+                (None, Some(code)) if text(g, "gUnit").as_deref() == Some(code.as_str()) => first(g, &["gUnitName", "gUnit"]),
+                (None, code) => code.unwrap_or_default(),
+            };
+            let qty1 = [first(g, &["qty1"]), unit1].join(" ").trim().to_owned();
             let quantities = if qty1.is_empty() || qty1 == qty { qty } else { format!("{qty}\n{qty1}") };
             let money = [first(g, &["declPrice"]), first(g, &["declTotal"]), first(g, &["tradeCurrName", "tradeCurr"])].join("/");
             vec![
@@ -195,7 +202,7 @@ mod tests {
             "ownerName": "西安数据协同贸易有限公司", "supvModeCdde": "0110", "tradeModeCode": "0110", "tradeModeCodeName": "一般贸易",
             "grossWt": "1200.5", "packNo": "12", "feeMark": "3", "feeRate": "2400", "feeCurr": "502", "agentName": "某报关行", "entryType": "M"}));
         let goods = vec![map(json!({"gNo": "1", "codeTs": "8471300000", "gName": "笔记本电脑", "gModel": "1|0|ACME|AB-123", "gQty": "2",
-            "gUnitName": "台", "declPrice": "3394.66", "declTotal": "6789.32", "tradeCurr": "502", "tradeCurrName": "美元",
+            "gUnitName": "台", "gUnit": "001", "qty1": "2", "unit1": "001", "declPrice": "3394.66", "declTotal": "6789.32", "tradeCurr": "502", "tradeCurrName": "美元",
             "cusOriginCountry": "DEU", "destinationCountry": "CHN", "dutyModeName": "照章征税"}))];
         let form = layout(&head, &goods, &[json!({"attTypeCode": "00000004", "attEdocNo": "HT-1"})]);
         assert_eq!(form.title, "中华人民共和国海关进口货物报关单");

@@ -33,20 +33,34 @@ pub fn duration(seconds: u64, lang: Lang) -> String {
     }
 }
 
-/// The progress bar's fill, 0–100: half for listing the windows, half for reconciling what was
-/// found (the same weighting as the worker's time estimate).
-pub fn percent(status: &SyncStatus) -> u32 {
+/// How much of the task is done, 0–1: the share of query windows listed, times the share of
+/// what they found that is reconciled (details come right behind the lists, so the listing is
+/// what takes the time; the last stretch is the details still to preview).
+pub fn fraction(status: &SyncStatus) -> f64 {
+    if matches!(status.state, Some(crate::task::TaskState::Completed)) {
+        return 1.0;
+    }
     if status.windows == 0 {
-        return 0;
+        return 0.0;
     }
     let listed = status.windows_done as f64 / status.windows as f64;
-    let previewed = if status.found == 0 { listed } else { status.reconciled as f64 / status.found as f64 };
-    let value = (50.0 * listed + 50.0 * previewed).clamp(0.0, 100.0);
-    if matches!(status.state, Some(crate::task::TaskState::Completed)) {
-        100
-    } else {
-        value.floor() as u32
+    let previewed = if status.found == 0 { 1.0 } else { status.reconciled as f64 / status.found as f64 };
+    (listed * previewed).clamp(0.0, 1.0)
+}
+
+/// The progress bar's fill, 0–100 ([`fraction`]).
+pub fn percent(status: &SyncStatus) -> u32 {
+    (fraction(status) * 100.0).floor() as u32
+}
+
+/// Seconds left, from two observations `(ms, fraction)` of the same run: the pace between them
+/// carried to the end. `None` until the pace is measurable (some progress, some time).
+pub fn estimate(first: (f64, f64), now: (f64, f64)) -> Option<u64> {
+    let (elapsed_ms, done) = (now.0 - first.0, now.1 - first.1);
+    if elapsed_ms < 2_000.0 || done < 0.01 || now.1 >= 1.0 {
+        return None;
     }
+    Some(((1.0 - now.1) * elapsed_ms / done / 1000.0).round() as u64)
 }
 
 /// The line under the progress bar: counts, windows, requests.
@@ -54,9 +68,9 @@ pub fn progress_line(status: &SyncStatus, lang: Lang) -> String {
     T::ProgressCounts.fill(lang, &[&status.reconciled, &status.found, &status.windows_done, &status.windows, &status.requests])
 }
 
-/// `约 2分11秒` left, or that it is being estimated.
-pub fn time_left(status: &SyncStatus, lang: Lang) -> String {
-    match status.seconds_left {
+/// `预计剩余 2分11秒`, or that it is being estimated.
+pub fn time_left(seconds: Option<u64>, lang: Lang) -> String {
+    match seconds {
         Some(s) => T::TimeLeft.fill(lang, &[&duration(s, lang)]),
         None => T::TimeLeftUnknown.get(lang).to_owned(),
     }
@@ -130,12 +144,22 @@ mod tests {
     #[test]
     fn progress() {
         assert_eq!(percent(&status(0, 0, 0, 0)), 0);
-        assert_eq!(percent(&status(5, 10, 0, 0)), 50, "nothing found yet: listing counts twice");
-        assert_eq!(percent(&status(10, 10, 50, 100)), 75);
+        assert_eq!(percent(&status(5, 10, 0, 0)), 50, "nothing found yet: the listing is the progress");
+        assert_eq!(percent(&status(76, 712, 39, 42)), 9, "early on, most windows are still to list");
+        assert_eq!(percent(&status(10, 10, 50, 100)), 50, "all listed, half previewed");
         assert_eq!(percent(&SyncStatus { state: Some(TaskState::Completed), ..status(10, 10, 99, 100) }), 100);
         assert_eq!(progress_line(&status(3, 10, 4, 5), Lang::Zh), "已核销 4 / 已命中 5 票 · 查询区间 3/10 · 请求 7 次");
-        assert_eq!(time_left(&status(3, 10, 4, 5), Lang::Zh), "预计剩余 2分11秒");
-        assert_eq!(time_left(&SyncStatus { seconds_left: None, ..status(0, 1, 0, 0) }, Lang::Zh), "正在估算剩余时间…");
+        assert_eq!(time_left(Some(131), Lang::Zh), "预计剩余 2分11秒");
+        assert_eq!(time_left(None, Lang::Zh), "正在估算剩余时间…");
+    }
+
+    #[test]
+    fn the_time_left_follows_the_pace() {
+        assert_eq!(estimate((0.0, 0.0), (10_000.0, 0.25)), Some(30), "a quarter in 10 s: 30 s to go");
+        assert_eq!(estimate((5_000.0, 0.5), (15_000.0, 0.75)), Some(10));
+        assert_eq!(estimate((0.0, 0.0), (1_000.0, 0.5)), None, "too soon to tell");
+        assert_eq!(estimate((0.0, 0.2), (60_000.0, 0.2)), None, "no progress, no pace");
+        assert_eq!(estimate((0.0, 0.0), (60_000.0, 1.0)), None, "done");
     }
 
     #[test]

@@ -145,6 +145,7 @@ texts! {
         "Install the DataLink client: run its installer (development build: run cargo xtask build, then copy target/dist/manifest/chromium/cn.datalink.host.json into the NativeMessagingHosts folder of the browser's profile), restart the browser and press “Connect” here.";
     HostNotConnected = "协同服务未建立连接", "Not connected to the DataLink client";
     HostConnected = "协同服务已连接（协同客户端 {0}）", "Connected (DataLink client {0})";
+    HostConnectedPlain = "协同服务已连接", "Connected";
     Connect = "连接协同服务", "Connect";
     Connecting = "正在连接…", "Connecting…";
     StepWaiting = "等待连接", "Waiting to connect";
@@ -341,6 +342,7 @@ texts! {
     Resumed = "已开始断点续查，进度见“报关单协同”。", "Resumed: follow it on the declaration sync page.";
     MissingTitle = "未核销报关单", "Unreconciled declarations";
     Reason = "原因", "Reason";
+    PeriodCol = "时间段", "Period";
 
     // ── 详情 ──
     DetailTitle = "报关单协同详情", "Sync details";

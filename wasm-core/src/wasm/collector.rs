@@ -61,6 +61,13 @@ struct Run {
     aborts: RefCell<HashMap<JobId, web_sys::AbortController>>,
     next_start_ms: Cell<f64>,
     relogin: RefCell<Relogin>,
+    /// Effects waiting for the store writer, in order.
+    pending: RefCell<VecDeque<Effect>>,
+    writing: Cell<bool>,
+    /// A store failure the writer could not ride out: the task stops with it.
+    fatal: RefCell<Option<ErrorInfo>>,
+    /// Wakes the loop when the writer made progress (new jobs may be ready).
+    notify: RefCell<Option<futures::channel::mpsc::UnboundedSender<()>>>,
 }
 
 /// Renewing an expired session with the card PIN, through the portal's own card login page.
@@ -230,6 +237,10 @@ fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engi
         aborts: RefCell::new(HashMap::new()),
         next_start_ms: Cell::new(0.0),
         relogin: RefCell::new(Relogin::default()),
+        pending: RefCell::new(VecDeque::new()),
+        writing: Cell::new(false),
+        fatal: RefCell::new(None),
+        notify: RefCell::new(None),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(run.clone()));
     run
@@ -365,6 +376,63 @@ async fn apply(run: &Run, effects: Vec<Effect>) -> Result<(), ErrorInfo> {
     Ok(())
 }
 
+/// Queues effects for the store writer, which carries them out in order in the background:
+/// the portal requests go on while the host commits.
+fn enqueue(run: &Rc<Run>, effects: Vec<Effect>) {
+    run.pending.borrow_mut().extend(effects);
+    if run.writing.replace(true) {
+        return;
+    }
+    let run = run.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        loop {
+            let next = run.pending.borrow_mut().pop_front();
+            let Some(effect) = next else { break };
+            match effect {
+                Effect::Log(category, message) => run.log(category, message),
+                Effect::Store { ticket, request } => match store(request).await {
+                    Ok(reply) => {
+                        if let Some(ticket) = ticket {
+                            let more = run.engine.borrow_mut().stored(ticket, &reply);
+                            let mut pending = run.pending.borrow_mut();
+                            for effect in more.into_iter().rev() {
+                                pending.push_front(effect);
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        *run.fatal.borrow_mut() = Some(error);
+                        run.pending.borrow_mut().clear();
+                        break;
+                    }
+                },
+            }
+            run.wake();
+        }
+        run.writing.set(false);
+        run.wake();
+    });
+}
+
+impl Run {
+    fn wake(&self) {
+        if let Some(notify) = self.notify.borrow().as_ref() {
+            let _ = notify.unbounded_send(());
+        }
+    }
+
+    /// Waits until the writer has carried out everything queued.
+    async fn drained(&self) -> Result<(), ErrorInfo> {
+        while self.writing.get() || !self.pending.borrow().is_empty() {
+            TimeoutFuture::new(5).await;
+        }
+        match self.fatal.borrow_mut().take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
 enum Outcome {
     List(JobId, Result<ListPage, PortalFault>),
     Detail(JobId, Result<Detail, PortalFault>),
@@ -420,44 +488,46 @@ fn fetch_job(run: &Rc<Run>, job: Job) -> LocalBoxFuture<'static, Outcome> {
 async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
     let mut in_flight: FuturesUnordered<LocalBoxFuture<'static, Outcome>> = FuturesUnordered::new();
     let concurrency = run.settings.concurrency.clamp(1, 16) as usize;
+    let (notify, mut woken) = futures::channel::mpsc::unbounded::<()>();
+    *run.notify.borrow_mut() = Some(notify);
+    let mut last_flush = now_ms();
     loop {
+        if let Some(error) = run.fatal.borrow_mut().take() {
+            return Err(error);
+        }
         if run.cancel.get() {
             run.engine.borrow_mut().cancel();
         }
-        let mut wake_at: Option<f64> = None;
-        while in_flight.len() < concurrency {
-            let next = run.engine.borrow_mut().next_job(now_ms() as u64);
-            match next {
-                Next::Job(job) => in_flight.push(fetch_job(&run, job)),
-                Next::Wait(at) => {
-                    wake_at = Some(at as f64);
-                    break;
-                }
-                Next::Idle => break,
-                Next::Paused => {
-                    if in_flight.is_empty() {
-                        wait_for_login(&run).await?;
-                        continue;
-                    }
-                    break;
-                }
-                Next::Finished => {
-                    if in_flight.is_empty() {
-                        return finish(&run).await;
-                    }
-                    break;
-                }
-                Next::Cancelled => return cancelled(&run).await,
+        let wake_at = match fill(&run, &mut in_flight, concurrency) {
+            Fill::Wake(at) => at,
+            Fill::Paused => {
+                run.drained().await?;
+                wait_for_login(&run).await?;
+                continue;
             }
-        }
-        if in_flight.is_empty() && wake_at.is_none() {
-            // Nothing in flight and nothing ready: only a backoff or a cancel can change that.
-            TimeoutFuture::new(TICK_MS).await;
+            Fill::Finished => {
+                // Nothing left to ask; the last commits may still be on their way.
+                run.drained().await?;
+                if run.engine.borrow_mut().next_job(now_ms() as u64) == Next::Finished {
+                    return finish(&run).await;
+                }
+                continue;
+            }
+            Fill::Cancelled => {
+                run.drained().await.ok();
+                return cancelled(&run).await;
+            }
+        };
+        let tick = wake_at.map_or(TICK_MS, |at| ((at - now_ms()).max(0.0) as u32).min(TICK_MS));
+        if in_flight.is_empty() {
+            // Nothing to complete (an empty set would answer `None` at once and spin): wait
+            // for the writer's progress, a backoff to end, or the tick.
+            let _ = select(woken.next(), TimeoutFuture::new(tick)).await;
             continue;
         }
-        let tick = wake_at.map_or(TICK_MS, |at| ((at - now_ms()).max(0.0) as u32).min(TICK_MS));
-        let outcome = match select(in_flight.next(), TimeoutFuture::new(tick)).await {
-            Either::Left((Some(outcome), _)) => outcome,
+        let completed = futures::future::select(in_flight.next(), woken.next());
+        let outcome = match select(completed, TimeoutFuture::new(tick)).await {
+            Either::Left((Either::Left((Some(outcome), _)), _)) => outcome,
             _ => continue,
         };
         let now = now_ms() as u64;
@@ -465,9 +535,42 @@ async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
             Outcome::List(id, result) => run.engine.borrow_mut().list_done(id, result, now),
             Outcome::Detail(id, result) => run.engine.borrow_mut().detail_done(id, result, now),
         };
-        apply(&run, effects).await?;
-        run.flush_logs().await;
+        enqueue(&run, effects);
+        // Log lines go to the store in batches (pages see them at once through `status`).
+        if now_ms() - last_flush > LOG_FLUSH_MS {
+            run.flush_logs().await;
+            last_flush = now_ms();
+        }
     }
+}
+
+/// How often buffered log lines are stored while a task runs.
+const LOG_FLUSH_MS: f64 = 1_000.0;
+
+enum Fill {
+    /// Go on; wake by this time (ms) at the latest for a job waiting out its backoff.
+    Wake(Option<f64>),
+    Paused,
+    Finished,
+    Cancelled,
+}
+
+/// Starts jobs until `concurrency` are in flight or the engine has nothing ready.
+fn fill(run: &Rc<Run>, in_flight: &mut FuturesUnordered<LocalBoxFuture<'static, Outcome>>, concurrency: usize) -> Fill {
+    while in_flight.len() < concurrency {
+        let next = run.engine.borrow_mut().next_job(now_ms() as u64);
+        match next {
+            Next::Job(job) => in_flight.push(fetch_job(run, job)),
+            Next::Wait(at) => return Fill::Wake(Some(at as f64)),
+            Next::Idle => break,
+            Next::Paused if in_flight.is_empty() => return Fill::Paused,
+            Next::Paused => break,
+            Next::Finished if in_flight.is_empty() => return Fill::Finished,
+            Next::Finished => break,
+            Next::Cancelled => return Fill::Cancelled,
+        }
+    }
+    Fill::Wake(None)
 }
 
 /// At most this many automatic card logins per task.

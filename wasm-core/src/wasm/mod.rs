@@ -10,6 +10,7 @@ mod collector;
 mod fetch;
 mod host_link;
 mod js;
+mod ui;
 
 use wasm_bindgen::prelude::*;
 
@@ -20,6 +21,8 @@ use crate::protocol::{EchoReply, EchoRequest, PingReply, PingRequest, Request, P
 
 const PING_TIMEOUT_MS: u32 = 5_000;
 const CALL_TIMEOUT_MS: u32 = 30_000;
+/// An export of a large store takes a while (the host builds the whole file).
+const EXPORT_TIMEOUT_MS: u32 = 300_000;
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -82,6 +85,15 @@ async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Val
         PageRequest::TaskLog { task } => {
             return host_link::call(Request::TaskLogGet(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await
         }
+        // The extension's pages (`ui`).
+        PageRequest::EnvCheck { portal } => serde_json::to_value(ui::serve::env_check(portal).await?),
+        PageRequest::TaskGet { task } => {
+            return host_link::call(Request::TaskGet(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await
+        }
+        PageRequest::TaskRecords(query) => return host_link::call(Request::TaskRecords(query), CALL_TIMEOUT_MS).await,
+        PageRequest::TaskDeclarations(query) => return host_link::call(Request::TaskDeclarations(query), CALL_TIMEOUT_MS).await,
+        PageRequest::DeclarationGet(r) => return host_link::call(Request::DeclarationGet(r), CALL_TIMEOUT_MS).await,
+        PageRequest::Export(r) => return host_link::call(Request::Export(r), EXPORT_TIMEOUT_MS).await,
     };
     value.map_err(|e| ErrorInfo::with_detail(ErrorCode::Internal, e.to_string()))
 }

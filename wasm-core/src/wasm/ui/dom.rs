@@ -202,7 +202,7 @@ pub fn option(value: &str, label: &str, selected: bool) -> El {
 pub struct Scope(Rc<ScopeInner>);
 
 #[derive(Default)]
-pub struct ScopeInner {
+struct ScopeInner {
     listeners: RefCell<Vec<EventListener>>,
     dead: Cell<bool>,
 }
@@ -232,12 +232,6 @@ impl Scope {
     pub fn click(&self, target: &El, mut f: impl FnMut() + 'static) {
         self.on(target, "click", move |_| f());
     }
-
-    /// `event` on the window.
-    pub fn on_window(&self, event: &'static str, f: impl FnMut(&web_sys::Event) + 'static) {
-        let listener = EventListener::new(&gloo::utils::window(), event, f);
-        self.0.listeners.borrow_mut().push(listener);
-    }
 }
 
 /// `label` and a control, as the seed's form rows: `* 报关单类型 [select]`.
@@ -255,4 +249,32 @@ pub fn mark(name: &str) {
     if let Some(performance) = gloo::utils::window().performance() {
         let _ = performance.mark(&format!("datalink:{name}"));
     }
+}
+
+/// Saves an exported file: its bytes (base64 from the host) into a Blob, downloaded through an
+/// object URL under the host's file name.
+pub fn download(file: &crate::browse::ExportFile) -> Result<(), String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&file.base64).map_err(|e| e.to_string())?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&file.mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let anchor = el("a").attr("href", &url).attr("download", &file.file_name);
+    anchor.set_hidden(true);
+    if let Some(body) = document().body() {
+        let _ = body.append_child(&anchor.0);
+    }
+    if let Some(a) = anchor.0.dyn_ref::<HtmlElement>() {
+        a.click();
+    }
+    anchor.0.remove();
+    // Revoked later: the download reads the blob after the click returns.
+    gloo::timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+    Ok(())
 }

@@ -75,6 +75,16 @@ pub struct SyncStart {
     /// portal's card login page (at most a few times, never again once the card refused it).
     #[serde(default, skip_serializing)]
     pub pin: Option<crate::secret::Pin>,
+    /// Verify the PIN on the IC card before the task is created (the form's step; the host
+    /// never retries a PIN, so a wrong one stops here with the tries left).
+    #[serde(default)]
+    pub verify_card: bool,
+    /// The card has one try left and the user confirmed the warning.
+    #[serde(default)]
+    pub confirm_last_try: bool,
+    /// Which card backend and reader to use (the settings page); the host's defaults otherwise.
+    #[serde(default)]
+    pub card_settings: crate::protocol::CardSettings,
 }
 
 /// How hard the collector may press the portal.

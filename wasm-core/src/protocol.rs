@@ -223,45 +223,6 @@ pub struct CardSettings {
     pub reader: Option<String>,
 }
 
-/// A secret on its way to the host (the PIN): `Debug` prints a placeholder, the text is wiped
-/// (`zeroize`) when dropped, and it crosses the wire as a plain JSON string.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(zeroize::Zeroizing<String>);
-
-impl Secret {
-    pub fn new(text: String) -> Secret {
-        Secret(zeroize::Zeroizing::new(text))
-    }
-
-    /// Moves the text out (no copy), leaving an empty secret.
-    pub fn take(&mut self) -> String {
-        std::mem::take(&mut *self.0)
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    /// Only a JSON string; anything else is refused *without* repeating the value (serde's
-    /// own message would quote a numeric PIN in the error's detail).
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::String(text) => Ok(Secret::new(text)),
-            _ => Err(serde::de::Error::custom("a PIN must be a JSON string")),
-        }
-    }
-}
-
 /// `card_status`: the environment check (环境检测). Never touches the PIN.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -274,7 +235,7 @@ pub struct CardStatusRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CardVerifyPinRequest {
-    pub pin: Secret,
+    pub pin: crate::secret::Pin,
     /// Needed when the card has one try left (else `last_try_unconfirmed`, and the PIN is not
     /// sent): the page warns first, then sends the PIN again with this set.
     #[serde(default)]
@@ -290,7 +251,7 @@ pub struct CardSignRequest {
     pub data: String,
     /// Verifies this PIN first; without it the card must already be verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<Secret>,
+    pub pin: Option<crate::secret::Pin>,
     #[serde(default)]
     pub confirm_last_try: bool,
     #[serde(default)]
@@ -694,7 +655,7 @@ mod tests {
         let Request::CardVerifyPin(verify) = &env.body else { panic!("{:?}", env.body) };
         assert!(verify.confirm_last_try);
         assert_eq!(verify.settings.backend, Some(CardBackendChoice::Pcsc));
-        assert_eq!(verify.pin, Secret::new("20240615".into()));
+        assert_eq!(verify.pin, crate::secret::Pin::new("20240615".into()));
         let shown = format!("{env:?}");
         assert!(!shown.contains("20240615") && shown.contains("<redacted>"), "{shown}");
 
@@ -712,10 +673,10 @@ mod tests {
         let (_, err) = decode_request(br#"{"id":9,"type":"card_wait","until":"soon"}"#).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest.code());
 
-        let mut secret = Secret::new("88888888".into());
+        let mut secret = crate::secret::Pin::new("88888888".into());
         assert_eq!(serde_json::to_value(&secret).unwrap(), json!("88888888"), "the extension sends it as a plain string");
         assert_eq!(secret.take(), "88888888");
-        assert_eq!(secret, Secret::new(String::new()));
+        assert_eq!(secret, crate::secret::Pin::new(String::new()));
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
             db: out.join(format!("bench-{n}-{in_flight}.db")),
             headed: false,
             print: false,
+            card: false,
         };
         let result = run_sync(&options)?;
         let truth = result.truth.clone().unwrap_or(Value::Null);

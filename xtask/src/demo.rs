@@ -31,6 +31,9 @@ pub struct RunOptions {
     pub headed: bool,
     /// Print the execution log as it streams.
     pub print: bool,
+    /// Use the virtual IC card: pcscd + vpcd, the card in the demo's reader, the PIN verified
+    /// on it before the task starts (卡介质验证).
+    pub card: bool,
 }
 
 /// What a run proved.
@@ -73,6 +76,20 @@ pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
     let mut launch = LaunchOptions::for_dist(&dist);
     launch.headed = options.headed;
     launch.db = Some(options.db.clone());
+    // The card stays in its reader for the whole run (removed when this goes out of scope).
+    let _card = if options.card {
+        crate::deps::ensure_pcscd()?;
+        let slot = virtual_card::SLOT_1;
+        let card = virtual_card::InsertedCard::insert(slot, virtual_card::CardSpec::new(virtual_card::Profile::Test, &options.pin))?;
+        launch.env.push(("DATALINK_CARD_BACKEND".into(), "pcsc".into()));
+        launch.env.push(("DATALINK_CARD_READER".into(), slot.reader.into()));
+        if options.print {
+            println!("虚拟IC卡已插入读卡器 {}", slot.reader);
+        }
+        Some(card)
+    } else {
+        None
+    };
     let mut browser = Browser::launch(&launch).map_err(|e| e.to_string())?;
     browser.wait_for_service_worker(Duration::from_secs(20)).map_err(|e| e.to_string())?;
     let desk = browser.portal_login(&login_url, &options.pin).map_err(|e| e.to_string())?;
@@ -83,6 +100,7 @@ pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
     let app = browser.open_app().map_err(|e| e.to_string())?;
     let mut request = datalink_e2e::start_request(&base, options.range, &options.settings);
     request["pin"] = json!(options.pin);
+    request["verifyCard"] = json!(options.card);
     let started_at = Instant::now();
     let started = browser.ask(&app, &request).map_err(|e| e.to_string())?;
     if started["ok"] != json!(true) {
@@ -167,6 +185,7 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
         db: out.join("datalink.db"),
         headed: args.iter().any(|a| a == "--headed"),
         print: true,
+        card: true,
     };
     let result = run_sync(&options)?;
     let status = &result.status;

@@ -22,9 +22,8 @@ use zeroize::Zeroizing;
 
 use super::CardError;
 
-/// Shortest and longest PIN accepted locally.
-pub const MIN_LEN: usize = 6;
-pub const MAX_LEN: usize = 16;
+/// Shortest and longest PIN accepted locally (one rule with the extension's).
+pub use datalink_core::secret::{MAX_LEN, MIN_LEN};
 
 /// A PIN that passed the local format check.
 pub struct Pin(Zeroizing<String>);

@@ -91,6 +91,8 @@ pub struct LaunchOptions {
     /// The host's SQLite file (`DATALINK_DB`, inherited by the host the browser starts);
     /// `None`: `datalink.db` in the fresh profile.
     pub db: Option<PathBuf>,
+    /// More environment for the browser, hence for the host it starts (card backend, reader).
+    pub env: Vec<(String, String)>,
 }
 
 impl LaunchOptions {
@@ -102,6 +104,7 @@ impl LaunchOptions {
             host_manifest: Some(dist.chromium_host_manifest()),
             headed: false,
             db: None,
+            env: Vec::new(),
         }
     }
 }
@@ -139,6 +142,7 @@ impl Browser {
         let db = options.db.clone().unwrap_or_else(|| profile.join("datalink.db"));
         let mut command = Command::new(&options.chromium);
         command.env("DATALINK_DB", &db);
+        command.envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         if !options.headed {
             command.arg("--headless=new");
         }

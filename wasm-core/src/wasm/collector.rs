@@ -163,6 +163,10 @@ pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
         .validate(now.date)
         .map_err(|e| ErrorInfo::with_detail(ErrorCode::ConditionsInvalid, e.to_string()))?;
     let operator = portal_user(&request.portal).await?;
+    let verified = request.verify_card;
+    if verified {
+        verify_card(&request).await?;
+    }
     let record: TaskRecord = decode(
         store(Request::TaskCreate(TaskCreate {
             conditions: request.conditions.clone(),
@@ -182,8 +186,34 @@ pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
     run.log(LogCategory::Execute, "任务创建成功，存储任务数据".into());
     run.log(LogCategory::Execute, "客户端已成功接收执行指令，等待执行中...".into());
     run.log(LogCategory::Execute, format!("协同服务任务已启动，已分配任务编号：{}", record.number));
+    if verified {
+        run.log(LogCategory::Execute, "正在进行卡介质登录验证...".into());
+        run.log(LogCategory::Execute, "卡介质验证通过".into());
+    }
     begin(run, Vec::new()).await?;
     Ok(record)
+}
+
+/// 卡介质验证: the PIN is checked on the card before a task is created. The host checks the
+/// format first and never sends a PIN to a card with no tries left; a wrong PIN comes back as
+/// 3007 with `retriesLeft`, shown by the page.
+async fn verify_card(request: &SyncStart) -> Result<(), ErrorInfo> {
+    let pin = request.pin.clone().ok_or_else(|| ErrorInfo::new(ErrorCode::PinRequired))?;
+    if !pin.well_formed() {
+        return Err(ErrorInfo::new(ErrorCode::PinFormat));
+    }
+    let verify = Request::CardVerifyPin(crate::protocol::CardVerifyPinRequest {
+        pin,
+        confirm_last_try: request.confirm_last_try,
+        settings: request.card_settings.clone(),
+    });
+    // Not `store()`: a PIN request is never sent twice, whatever happens to the host.
+    let reply: crate::protocol::CardVerifyReply = decode(host_link::call(verify, 60_000).await?)?;
+    if reply.verified {
+        Ok(())
+    } else {
+        Err(ErrorInfo::new(ErrorCode::WrongPin))
+    }
 }
 
 /// 断点续查 / 补采: runs a stored task again from where it stopped.

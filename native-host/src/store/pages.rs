@@ -4,8 +4,8 @@
 //!
 //! Everything here only reads (one deferred transaction per request, so a page never sees half
 //! of a sync's commit). The tables stay responsive with 50,000 declarations in a task: a page of
-//! `task_declarations` is one indexed count and one `LIMIT/OFFSET` over the task's rows, ordered
-//! by period then 统一编号 (BENCHMARKS.md measures it).
+//! `task_declarations` is one indexed count and one `LIMIT/OFFSET` walk of an index, ordered by
+//! period, 未核销 first, then 统一编号 (BENCHMARKS.md measures it).
 
 use base64::Engine as _;
 use datalink_core::browse::{
@@ -67,7 +67,9 @@ impl Store {
         })
     }
 
-    /// `task_declarations` (详情): one page of the task's declarations, by period then 统一编号.
+    /// `task_declarations` (详情): one page of the task's declarations, by period, the 未核销 ones
+    /// first, then 统一编号 — the order of the index `task_declaration_by_period` (whose entries
+    /// end with the 统一编号), so no page, not even the last of 50,000 rows, sorts anything.
     pub fn task_declarations(&self, query: &DeclarationsQuery) -> Result<DeclarationsPage> {
         let (limit, offset) = page_bounds(query.page, query.page_size)?;
         let mut filter = String::from("t.task = ?");
@@ -100,18 +102,19 @@ impl Store {
             let mut page_args = args.clone();
             page_args.push(limit.into());
             page_args.push(offset.into());
-            let rows = conn
-                .prepare_cached(&format!(
-                    "SELECT t.cus_ciq_no, t.period, t.reconciled, t.reason, t.list_row FROM {from} WHERE {filter} \
-                     ORDER BY t.period, t.cus_ciq_no LIMIT ? OFFSET ?"
-                ))?
-                .query_map(params_from_iter(&page_args), |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, String>(4)?))
-                })?
+            // The page's keys from the index alone (skipping rows costs no table reads), then
+            // their rows by primary key.
+            let keys = conn
+                .prepare_cached(&declarations_sql(from, &filter))?
+                .query_map(params_from_iter(&page_args), |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let rows = rows
+            let mut one = conn.prepare_cached("SELECT period, reconciled, reason, list_row FROM task_declaration WHERE task = ?1 AND cus_ciq_no = ?2")?;
+            let rows = keys
                 .into_iter()
-                .map(|(cus_ciq_no, period, reconciled, reason, list_row)| {
+                .map(|cus_ciq_no| {
+                    let (period, reconciled, reason, list_row) = one.query_row(params![query.task.0, cus_ciq_no], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+                    })?;
                     let row: ListRow = serde_json::from_str(&list_row)?;
                     Ok(declaration_row(cus_ciq_no, period, reconciled, reason, &row))
                 })
@@ -212,6 +215,12 @@ impl Store {
             Ok((declarations, lines))
         })
     }
+}
+
+/// The 统一编号 of one page of `task_declarations`: `from` the task's rows (joined with
+/// `declaration` when filtering by 报关单号), `filter`ed, in the index's order.
+fn declarations_sql(from: &str, filter: &str) -> String {
+    format!("SELECT t.cus_ciq_no FROM {from} WHERE {filter} ORDER BY t.period, t.reconciled, t.cus_ciq_no LIMIT ? OFFSET ?")
 }
 
 fn goods_of(conn: &Connection, cus_ciq_no: &str) -> Result<Vec<Map<String, Value>>> {
@@ -419,10 +428,14 @@ mod tests {
         let (_dir, store, task) = one_task();
         let first = store.task_declarations(&query(&task)).unwrap();
         assert_eq!((first.total, first.rows.len()), (25, 10));
-        assert_eq!(first.rows[0].cus_ciq_no, cus(1));
-        assert_eq!(first.rows[0].entry_id, format!("6{}", &cus(1)[1..]));
+        // 未核销 first (cus 2, 4, … 24), then the reconciled (1, 3, …).
+        assert_eq!(first.rows[0].cus_ciq_no, cus(2));
+        assert_eq!(first.rows[0].entry_id, format!("6{}", &cus(2)[1..]));
         assert_eq!((first.rows[0].status_name.as_str(), first.rows[0].ie_date.as_str(), first.rows[0].period.as_str()), ("结关", "20260127", "2026-01"));
-        assert!(first.rows[0].reconciled && !first.rows[1].reconciled);
+        assert!(!first.rows[0].reconciled && first.rows[0].reason.is_none());
+        let second = store.task_declarations(&DeclarationsQuery { page: 2, ..query(&task) }).unwrap();
+        assert_eq!((second.rows[1].cus_ciq_no.clone(), second.rows[2].cus_ciq_no.clone()), (cus(24), cus(1)));
+        assert!(second.rows[2].reconciled);
         let third = store.task_declarations(&DeclarationsQuery { page: 3, ..query(&task) }).unwrap();
         assert_eq!(third.rows.len(), 5);
         let open = store.task_declarations(&DeclarationsQuery { reconciled: ReconciledFilter::Unreconciled, page_size: 50, ..query(&task) }).unwrap();
@@ -439,6 +452,24 @@ mod tests {
         assert!(matches!(store.task_declarations(&DeclarationsQuery { page_size: 201, ..query(&task) }), Err(StoreError::Invalid(_))));
         let nobody = DeclarationsQuery { task: datalink_core::task::TaskNumber("20990101000000001".into()), ..query(&task) };
         assert_eq!(store.task_declarations(&nobody).unwrap_err().to_info().code, 2006);
+    }
+
+    #[test]
+    fn paging_declarations_walks_an_index_and_sorts_nothing() {
+        let (_dir, store, task) = one_task();
+        for filter in ["t.task = ?", "t.task = ? AND t.period = ?"] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", declarations_sql("task_declaration t", filter));
+            let args: Vec<rusqlite::types::Value> = if filter.contains("period") {
+                vec![task.0.clone().into(), "2026-01".to_owned().into(), 10i64.into(), 0i64.into()]
+            } else {
+                vec![task.0.clone().into(), 10i64.into(), 0i64.into()]
+            };
+            let plan: Vec<String> = store
+                .read(|c| Ok(c.prepare(&sql)?.query_map(params_from_iter(&args), |r| r.get::<_, String>(3))?.collect::<rusqlite::Result<_>>()?))
+                .unwrap();
+            assert!(plan.iter().any(|p| p.contains("COVERING INDEX task_declaration_by_period")), "{plan:?}");
+            assert!(plan.iter().all(|p| !p.contains("TEMP B-TREE")), "no sort for any page: {plan:?}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl Cell {
     pub fn number_or_text(value: String) -> Cell {
         let (int, frac) = value.split_once('.').unwrap_or((&value, ""));
         let digits = int.trim_start_matches('0').len() + frac.len();
-        let plain = !int.is_empty() && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) && (frac.is_empty() == !value.contains('.'));
+        let plain = !int.is_empty() && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) && (frac.is_empty() != value.contains('.'));
         if plain && digits <= 15 && (int == "0" || !int.starts_with('0')) {
             Cell::Number(value)
         } else {

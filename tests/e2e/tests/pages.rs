@@ -459,6 +459,7 @@ fn clear_states_and_english() {
     assert!(browser.text_of(&app, "#open-portal").unwrap().is_some(), "a button opens the portal's login");
     assert_eq!(text(&mut browser, &app, "#steps li[data-step=\"1\"] .step-text"), "连接成功");
     assert_eq!(text(&mut browser, &app, "#steps li[data-step=\"2\"] .step-text"), "环境检测未通过");
+    assert!(text(&mut browser, &app, "#log").contains("IC卡"), "the environment check says how the card is");
     // 启动协同服务 without a session stops at the same clear state: no task is created.
     browser.click(&app, "#start").unwrap();
     std::thread::sleep(Duration::from_secs(2));
@@ -480,4 +481,62 @@ fn clear_states_and_english() {
     assert_eq!(text(&mut browser, &app, ".nav-item[data-nav=records]"), "Sync records");
     browser.click(&app, "#lang-switch").unwrap();
     wait(&mut browser, &app, "document.querySelector('.nav-item[data-nav=records]').textContent === '协同记录'", 20);
+}
+
+/// A task that could not reconcile everything (the portal refused two details) stands out in
+/// 协同记录; 详情 shows the two as 未核销 with the reason; 断点续查 fetches only them.
+#[test]
+fn a_task_whose_counts_disagree_stands_out_and_resumes_only_its_gaps() {
+    let dist = Dist::locate().unwrap();
+    let sim = start_sim(150, 35, 0);
+    let range = DateRange::past_years(today(), 1);
+    let (ids, _) = expected(&sim.sim, range);
+    let refused: Vec<String> = ids.iter().take(2).cloned().collect();
+    sim.sim.set_faults(format!("detail_fail={}", refused.join("|")).parse().unwrap());
+    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
+    let login = browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
+    browser.close(&login).unwrap();
+    let app = open_sync(&mut browser, &sim.sim, 1000);
+    connect(&mut browser, &app);
+    browser.click(&app, "#f-span-1y").unwrap();
+    browser.click(&app, "#start").unwrap();
+    let task = wait_finished(&mut browser, &app, 300);
+    let n = ids.len();
+    assert_eq!(text(&mut browser, &app, "#result-line"), format!("任务执行异常：查询数 {n}，命中数 {n}，核销数 {}", n - 2));
+    assert_eq!(text(&mut browser, &app, "#steps li[data-step=\"4\"] .step-text"), "执行异常");
+
+    go(&mut browser, &app, "#/records", "records:1");
+    let row = format!("#records-body tr[data-task=\"{task}\"]");
+    assert_eq!(browser.eval(&app, &format!("document.querySelector('{row}').classList.contains('disagree')")).unwrap(), json!(true), "the row stands out");
+    assert!(text(&mut browser, &app, &format!("{row} .badge")).contains("不一致"));
+    assert_eq!(number(&mut browser, &app, &format!("{row} td[data-count=reconciled]")), n as u64 - 2);
+    assert_eq!(text(&mut browser, &app, &format!("{row} [data-field=state]")), "执行异常");
+    shot(&mut browser, &app, "16-records-disagree");
+
+    go(&mut browser, &app, &format!("#/task/{task}/detail"), "detail:1");
+    assert_eq!(number(&mut browser, &app, "#total-reconciled"), n as u64 - 2);
+    browser.fill(&app, "#d-reconciled", "unreconciled").unwrap();
+    click_and_wait(&mut browser, &app, "#d-search", "detail:1");
+    let open: BTreeSet<String> = serde_json::from_value(browser.eval(&app, "[...document.querySelectorAll('#declarations-body [data-field=cusCiqNo]')].map(e => e.textContent)").unwrap()).unwrap();
+    assert_eq!(open, refused.iter().cloned().collect::<BTreeSet<_>>(), "the two refused details are the ones 未核销");
+    assert!(text(&mut browser, &app, "#missing").contains(&refused[0]), "with their reasons");
+    shot(&mut browser, &app, "17-detail-unreconciled");
+
+    // The portal answers again: 断点续查 from 查看 reconciles the two, and only them.
+    sim.sim.set_faults("".parse().unwrap());
+    let before = serde_json::to_value(sim.sim.stats()).unwrap();
+    go(&mut browser, &app, &format!("#/task/{task}"), "task");
+    assert_eq!(text(&mut browser, &app, "#task-state"), "执行异常");
+    browser.eval(&app, "document.body.dataset.rendered = ''; true").unwrap();
+    browser.click(&app, "#resume").unwrap();
+    wait(&mut browser, &app, "location.hash === '#/sync'", 30);
+    let finished = wait_finished(&mut browser, &app, 300);
+    assert_eq!(finished, task);
+    assert_eq!(text(&mut browser, &app, "#result-line"), format!("任务执行完毕：查询数 {n}，命中数 {n}，核销数 {n}"));
+    let after = serde_json::to_value(sim.sim.stats()).unwrap();
+    let details = |stats: &Value| stats["byRoute"]["queryDecData"]["requests"].as_u64().unwrap_or(0);
+    assert_eq!(details(&after) - details(&before), 2, "only the two missing details were fetched again");
+    go(&mut browser, &app, "#/records", "records:1");
+    assert_eq!(browser.eval(&app, &format!("document.querySelector('{row}').classList.contains('disagree')")).unwrap(), json!(false));
+    assert_eq!(text(&mut browser, &app, &format!("{row} [data-field=state]")), "执行完毕");
 }

@@ -249,6 +249,18 @@ pub fn mark(name: &str) {
     if let Some(performance) = gloo::utils::window().performance() {
         let _ = performance.mark(&format!("datalink:{name}"));
     }
+    // And once the browser drew the frame with it (`…:painted`, for the benchmark): the frame
+    // callback runs before that frame's paint, a task queued from it runs after.
+    let painted = format!("datalink:{name}:painted");
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move || {
+        gloo::timers::callback::Timeout::new(0, move || {
+            if let Some(performance) = gloo::utils::window().performance() {
+                let _ = performance.mark(&painted);
+            }
+        })
+        .forget();
+    });
+    let _ = gloo::utils::window().request_animation_frame(callback.unchecked_ref());
 }
 
 /// Saves an exported file: its bytes (base64 from the host) into a Blob, downloaded through an

@@ -70,6 +70,8 @@ struct Poll {
     lines: u32,
     /// The first (time, fraction done) this page saw of the run: the pace for the time left.
     pace: Option<(f64, f64)>,
+    /// The last state marked on `<body data-rendered>` (marked once per change).
+    marked: Option<String>,
 }
 
 struct Page {
@@ -768,7 +770,12 @@ impl Page {
             });
             self.result.append(&resume);
         }
-        dom::mark(&format!("sync:{}", status.state.map(|s| code(s)).unwrap_or_default()));
+        let mark = format!("sync:{}", status.state.map(code).unwrap_or_default());
+        let changed = self.poll.borrow().marked.as_deref() != Some(mark.as_str());
+        if changed {
+            dom::mark(&mark);
+            self.poll.borrow_mut().marked = Some(mark);
+        }
     }
 
     /// A running task means the host is connected, even when this page did not connect it (it

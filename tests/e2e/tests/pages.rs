@@ -186,6 +186,12 @@ fn connect_start_watch_then_records_view_detail_preview_and_export() {
     wait(&mut browser, &app, "document.getElementById('form-error').textContent === '结束日期不能早于开始日期'", 10);
     assert_eq!(browser.eval(&app, "document.getElementById('f-last').classList.contains('invalid')").unwrap(), json!(true));
     shot(&mut browser, &app, "03-sync-form-error");
+    // A PIN that cannot be one is refused before it reaches the card.
+    browser.fill(&app, "#f-pin", "12 3").unwrap();
+    browser.click(&app, "#f-span-1y").unwrap();
+    browser.click(&app, "#start").unwrap();
+    wait(&mut browser, &app, "document.getElementById('form-error').textContent === '卡介质口令应为 6–16 位英文字母或数字'", 10);
+    browser.fill(&app, "#f-pin", "").unwrap();
 
     // 过去1年, start, the live log.
     browser.click(&app, "#f-span-1y").unwrap();
@@ -539,4 +545,49 @@ fn a_task_whose_counts_disagree_stands_out_and_resumes_only_its_gaps() {
     go(&mut browser, &app, "#/records", "records:1");
     assert_eq!(browser.eval(&app, &format!("document.querySelector('{row}').classList.contains('disagree')")).unwrap(), json!(false));
     assert_eq!(text(&mut browser, &app, &format!("{row} [data-field=state]")), "执行完毕");
+}
+
+/// 中国电子口岸卡介质口令: with a card in the reader, 连接协同服务 shows it; a wrong PIN stops
+/// at the card with the tries left (no task is created, the field is emptied); the right one
+/// starts the task after 卡介质验证. Needs the machine's pcscd with vsmartcard-vpcd (`cargo xtask
+/// test` starts it), like the host's card tests.
+#[test]
+fn the_card_pin_is_checked_on_the_card_before_the_task_starts() {
+    use virtual_card::pcscd::SlotLock;
+    use virtual_card::{CardSpec, InsertedCard, Profile, SLOT_1};
+    let dist = Dist::locate().unwrap();
+    let sim = start_sim(60, 36, 0);
+    let _slot = SlotLock::acquire(SLOT_1);
+    let card = InsertedCard::insert(SLOT_1, CardSpec::new(Profile::Test, "88888888")).unwrap();
+    let mut options = LaunchOptions::for_dist(&dist);
+    options.env.push(("DATALINK_CARD_BACKEND".into(), "pcsc".into()));
+    options.env.push(("DATALINK_CARD_READER".into(), SLOT_1.reader.into()));
+    let mut browser = Browser::launch(&options).unwrap();
+    let login = browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
+    browser.close(&login).unwrap();
+    let app = open_sync(&mut browser, &sim.sim, 1000);
+    connect(&mut browser, &app);
+    let log = text(&mut browser, &app, "#log");
+    assert!(log.contains("IC卡：") && !log.contains("未检测到可用的IC卡"), "the card is found: {log}");
+    let notices = browser.eval(&app, "[...document.querySelectorAll('#notices .notice')].map(n => n.textContent)").unwrap();
+    assert_eq!(notices, json!([]), "no clear state to show");
+
+    browser.click(&app, "#f-span-1y").unwrap();
+    browser.fill(&app, "#f-pin", "12345678").unwrap();
+    browser.click(&app, "#start").unwrap();
+    wait(&mut browser, &app, "!!document.querySelector('.notice[data-code=\"3007\"]')", 60);
+    let notice = text(&mut browser, &app, ".notice[data-code=\"3007\"]");
+    assert!(notice.contains("IC卡密码错误") && notice.contains("还可尝试"), "{notice}");
+    assert_eq!(browser.eval(&app, "document.getElementById('f-pin').value").unwrap(), json!(""), "a refused PIN is not kept");
+    assert!(browser.text_of(&app, "#progress-title").unwrap().unwrap_or_default().is_empty(), "no task was created");
+    shot(&mut browser, &app, "33-card-wrong-pin");
+
+    browser.fill(&app, "#f-pin", "88888888").unwrap();
+    browser.click(&app, "#start").unwrap();
+    wait(&mut browser, &app, "document.getElementById('log').textContent.includes('卡介质验证通过')", 60);
+    wait_finished(&mut browser, &app, 300);
+    let n = expected(&sim.sim, DateRange::past_years(today(), 1)).0.len();
+    assert_eq!(text(&mut browser, &app, "#result-line"), format!("任务执行完毕：查询数 {n}，命中数 {n}，核销数 {n}"));
+    drop(browser);
+    drop(card);
 }

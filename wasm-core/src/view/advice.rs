@@ -20,6 +20,8 @@ pub enum Action {
     Reconnect,
     /// Open the portal's login in a new tab.
     OpenPortalLogin,
+    /// The card has one PIN try left: send the PIN again only once the user confirmed it.
+    ConfirmLastTry,
     /// Nothing to press: read and fix (e.g. the form).
     None,
 }
@@ -91,7 +93,7 @@ pub fn advise(error: &ErrorInfo, lang: Lang) -> Advice {
         Some(C::NoRunningTask) => advice(Level::Warning, T::AdvNoTask, None, None, Action::None),
         Some(C::TaskNotFound) => advice(Level::Error, T::AdvNotFound, None, t(T::AdvNotFoundNext), Action::None),
         Some(C::WrongPin | C::PinFormat) => advice(Level::Error, T::AdvPin, own, t(T::AdvPinNext), Action::None),
-        Some(C::LastTryUnconfirmed) => advice(Level::Warning, T::AdvLastTry, own, t(T::AdvLastTryNext), Action::None),
+        Some(C::LastTryUnconfirmed) => advice(Level::Warning, T::AdvLastTry, own, t(T::AdvLastTryNext), Action::ConfirmLastTry),
         Some(C::CardLocked) => advice(Level::Error, T::AdvCardLocked, own, t(T::AdvCardLockedNext), Action::None),
         Some(
             C::NoPcscService
@@ -178,7 +180,9 @@ mod tests {
         assert_eq!(of(ErrorCode::CardLocked).title, T::AdvCardLocked);
         let wrong = advise(&ErrorInfo::wrong_pin(Some(2)), Lang::Zh);
         assert!(wrong.message.unwrap().contains("还可尝试 2 次"));
-        assert_eq!(of(ErrorCode::LastTryUnconfirmed).level, Level::Warning);
+        let last = of(ErrorCode::LastTryUnconfirmed);
+        assert_eq!((last.level, last.action), (Level::Warning, Action::ConfirmLastTry));
+        assert_eq!(of(ErrorCode::CardLocked).action, Action::None, "no way to try again");
     }
 
     #[test]

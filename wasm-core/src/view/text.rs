@@ -183,7 +183,9 @@ texts! {
     LookupHint = "按单号协同时填写其中一项；按时间跨度协同则无需填写", "Fill one of these to sync a single declaration; leave empty to sync the time span";
     FieldPin = "中国电子口岸卡介质口令", "IC card PIN";
     PhPin = "卡介质口令", "Card PIN";
-    PinHint = "选填：单一窗口登录失效时，用于以卡介质自动重新登录；不保存、不显示", "Optional: used to log in again with the card if the portal session expires; never stored or shown";
+    PinHint = "选填：填写后启动前先在IC卡上校验口令，单一窗口登录失效时自动以卡介质重新登录；不保存、不显示",
+        "Optional: checked on the IC card before the task starts, and used to log in again with the card if the portal session expires; never stored or shown";
+    ConfirmLastTry = "确认口令无误，提交", "The PIN is right: submit it";
     FieldSpan = "时间跨度", "Time span";
     SpanThreeYears = "过去3年", "Past 3 years";
     SpanOneYear = "过去1年", "Past year";

@@ -574,6 +574,9 @@ async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
     }
 }
 
+/// Answers that may wait for the store's commit while new requests go out.
+const WRITE_BEHIND: usize = 2;
+
 /// How often buffered log lines are stored while a task runs.
 const LOG_FLUSH_MS: f64 = 1_000.0;
 
@@ -587,7 +590,9 @@ enum Fill {
 
 /// Starts jobs until `concurrency` are in flight or the engine has nothing ready.
 fn fill(run: &Rc<Run>, in_flight: &mut FuturesUnordered<LocalBoxFuture<'static, Outcome>>, concurrency: usize) -> Fill {
-    while in_flight.len() < concurrency {
+    // Answers fetched but not yet committed count too, so an interruption loses at most
+    // `concurrency + WRITE_BEHIND` answers (what "in flight" means for 断点续查).
+    while in_flight.len() < concurrency && run.engine.borrow().in_flight() < concurrency + WRITE_BEHIND {
         let next = run.engine.borrow_mut().next_job(now_ms() as u64);
         match next {
             Next::Job(job) => in_flight.push(fetch_job(run, job)),

@@ -12,6 +12,7 @@ use super::dom::{self, button, el, form_row, option, El, Scope};
 use super::{api, link, App};
 use crate::browse::EnvReport;
 use crate::checkpoint::{LogCategory, TaskRecord};
+use crate::error::ErrorCode;
 use crate::page::{SyncSettings, SyncStatus};
 use crate::portal::DESK_PATH;
 use crate::task::{DirectionChoice, Role, StatusChoice, TaskNumber, TaskState, TypeChoice};
@@ -98,6 +99,8 @@ struct Page {
     log: El,
     poll: RefCell<Poll>,
     busy: RefCell<bool>,
+    /// The user confirmed sending the PIN with one try left (3016), for the next start only.
+    confirm_last_try: std::cell::Cell<bool>,
 }
 
 fn now_text() -> String {
@@ -204,6 +207,7 @@ pub fn mount(app: Rc<App>, scope: &Scope) {
         log: el("ol").id("log").class("log").attr("aria-live", "polite"),
         poll: RefCell::new(Poll::default()),
         busy: RefCell::new(false),
+        confirm_last_try: std::cell::Cell::new(false),
     });
     page.install.set_hidden(true);
     page.progress.set_hidden(true);
@@ -449,6 +453,7 @@ impl Page {
             Action::InstallHelp => Some(button(self.t(T::DownloadClient), "link-button")),
             Action::Reconnect => Some(button(self.t(T::Connect), "link-button")),
             Action::OpenPortalLogin => Some(button(self.t(T::OpenPortal), "link-button").id("open-portal")),
+            Action::ConfirmLastTry => Some(button(self.t(T::ConfirmLastTry), "danger").id("confirm-last-try")),
             Action::None => None,
         };
         if let Some(b) = action {
@@ -465,6 +470,11 @@ impl Page {
                 Action::OpenPortalLogin => {
                     let portal = form::check_settings(&page.settings_input()).map(|(p, _)| p).unwrap_or_else(|_| form::DEFAULT_PORTAL.to_owned());
                     api::open_tab(&format!("{portal}{DESK_PATH}"));
+                }
+                Action::ConfirmLastTry => {
+                    page.confirm_last_try.set(true);
+                    let page = page.clone();
+                    wasm_bindgen_futures::spawn_local(async move { page.start().await });
                 }
                 Action::None => {}
             });
@@ -591,6 +601,10 @@ impl Page {
             c.connected = true;
             c.host_version = Some(report.host.host_version.clone());
         });
+        // The seed's order: the user first, then the client, then the check's verdict.
+        if report.portal.logged_in {
+            self.page_log(LogCategory::Connect, &T::LogUser.fill(lang, &[&report.portal.user_name]));
+        }
         self.page_log(LogCategory::Connect, self.t(T::LogHostOk));
         self.page_log(LogCategory::Connect, &T::LogHostVersion.fill(lang, &[&report.host.host_version, &report.host.protocol]));
         if let Some(old) = advice::host_version(&report.host, lang) {
@@ -616,7 +630,6 @@ impl Page {
         }
         let ok = report.portal.logged_in;
         if ok {
-            self.page_log(LogCategory::Connect, &T::LogUser.fill(lang, &[&report.portal.user_name]));
             self.page_log(LogCategory::Connect, self.t(T::LogEnvOk));
         } else if let Some(problem) = &report.portal.problem {
             let a = advice::advise(problem, lang);
@@ -644,19 +657,29 @@ impl Page {
             return;
         }
         save_settings(portal.clone(), settings).await;
-        let mut message = json!({ "type": "sync_start", "conditions": checked.conditions, "portal": portal, "settings": settings });
+        // With a PIN, the worker checks it on the IC card before it creates the task (卡介质验证).
+        let confirm = self.confirm_last_try.replace(false);
+        let mut message = json!({
+            "type": "sync_start", "conditions": checked.conditions, "portal": portal, "settings": settings,
+            "verifyCard": checked.pin.is_some(), "confirmLastTry": confirm,
+        });
         if let Some(pin) = &checked.pin {
             message["pin"] = Value::String(pin.expose().to_owned());
         }
-        self.f.pin.set_value("");
         self.start.set_disabled(true);
+        self.notices.clear();
         match api::ask_as::<TaskRecord>(&message).await {
             Ok(_) => {
-                self.notices.clear();
+                self.f.pin.set_value("");
                 self.poll_now().await;
             }
             Err(e) => {
                 self.start.set_disabled(false);
+                if matches!(e.error_code(), Some(ErrorCode::WrongPin | ErrorCode::CardLocked | ErrorCode::PinFormat)) {
+                    // Never typed again by itself: the user reads the tries left and types anew.
+                    self.f.pin.set_value("");
+                    self.field(Field::Pin).0.class_list().add_1("invalid").ok();
+                }
                 self.show(advice::advise(&e, self.lang()));
             }
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use datalink_core::calendar::Date;
 use datalink_core::period::DateRange;
-use datalink_e2e::{export, start_request, wait_done, Browser, Dist, LaunchOptions, SyncSettings};
+use datalink_e2e::{export, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
 use portal_sim::{FaultSpec, RunningSim, SimConfig};
 use serde_json::json;
 
@@ -59,12 +59,8 @@ fn a_three_year_sync_equals_the_portal_exactly() {
     let dist = Dist::locate().unwrap();
     let sim = start_sim(700, 11, "");
     let range = DateRange::past_years(today(), 3);
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
-    let started = browser.ask(&app, &start_request(&sim.sim.base_url(), range, &TEST_SETTINGS)).unwrap();
-    assert_eq!(started["ok"], json!(true), "{started}");
-    let task = started["result"]["number"].as_str().unwrap().to_owned();
+    let (mut browser, app) = logged_in(&dist, &sim);
+    let task = start(&mut browser, &app, &start_request(&sim.sim.base_url(), range, &TEST_SETTINGS));
     assert_eq!(task.len(), 17);
     let status = wait_done(&mut browser, &app, Duration::from_secs(300), true, |_, _| {}).unwrap();
     assert_eq!(status["state"], json!("completed"), "{status}");
@@ -86,12 +82,8 @@ fn faults_expiries_shifts_and_two_host_kills_lose_nothing() {
     let dist = Dist::locate().unwrap();
     let sim = start_sim(700, 12, "5xx=0.05,hang=0.01,hang_ms=4000,garbage=0.01,html=0.01,expire_every=600,shift=5");
     let range = DateRange::past_years(today(), 3);
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
-    let started = browser.ask(&app, &start_request(&sim.sim.base_url(), range, &TEST_SETTINGS)).unwrap();
-    assert_eq!(started["ok"], json!(true), "{started}");
-    let task = started["result"]["number"].as_str().unwrap().to_owned();
+    let (mut browser, app) = logged_in(&dist, &sim);
+    let task = start(&mut browser, &app, &start_request(&sim.sim.base_url(), range, &TEST_SETTINGS));
     let (mut kills, mut logins) = (0, 0);
     let login_url = sim.sim.login_url();
     let status = wait_done(&mut browser, &app, Duration::from_secs(600), true, |browser, status| {
@@ -119,6 +111,21 @@ fn faults_expiries_shifts_and_two_host_kills_lose_nothing() {
     assert_export_matches(&dist, &browser, &task, &truth_in_scope(&sim.sim, range));
 }
 
+/// A browser with the extension and the host, logged in to the simulator, on the app page.
+fn logged_in(dist: &Dist, sim: &Sim) -> (Browser, Page) {
+    let mut browser = Browser::launch(&LaunchOptions::for_dist(dist)).unwrap();
+    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
+    let app = browser.open_app().unwrap();
+    (browser, app)
+}
+
+/// 启动协同服务: sends `request` and returns the new task's number.
+fn start(browser: &mut Browser, app: &Page, request: &serde_json::Value) -> String {
+    let started = browser.ask(app, request).unwrap();
+    assert_eq!(started["ok"], json!(true), "{started}");
+    started["result"]["number"].as_str().unwrap().to_owned()
+}
+
 fn settings_json() -> serde_json::Value {
     json!({ "concurrency": 4, "ratePerSecond": 1000.0, "pageSize": 100, "requestTimeoutMs": 2500 })
 }
@@ -132,14 +139,10 @@ fn expired_sessions_are_renewed_with_the_card_pin() {
     let dist = Dist::locate().unwrap();
     let sim = start_sim(400, 13, "expire_every=250");
     let range = DateRange::past_years(today(), 2);
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
+    let (mut browser, app) = logged_in(&dist, &sim);
     let mut request = start_request(&sim.sim.base_url(), range, &TEST_SETTINGS);
     request["pin"] = json!("88888888");
-    let started = browser.ask(&app, &request).unwrap();
-    assert_eq!(started["ok"], json!(true), "{started}");
-    let task = started["result"]["number"].as_str().unwrap().to_owned();
+    let task = start(&mut browser, &app, &request);
     let status = wait_done(&mut browser, &app, Duration::from_secs(300), true, |_, _| {}).unwrap();
     assert_eq!(status["state"], json!("completed"), "{status}");
     let s = stats(&sim);
@@ -158,14 +161,10 @@ fn a_pin_the_card_refused_is_typed_once_and_never_again() {
     let dist = Dist::locate().unwrap();
     let sim = start_sim(300, 14, "expire_every=150");
     let range = DateRange::past_years(today(), 1);
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
+    let (mut browser, app) = logged_in(&dist, &sim);
     let mut request = start_request(&sim.sim.base_url(), range, &TEST_SETTINGS);
     request["pin"] = json!("12345678");
-    let started = browser.ask(&app, &request).unwrap();
-    assert_eq!(started["ok"], json!(true), "{started}");
-    let task = started["result"]["number"].as_str().unwrap().to_owned();
+    let task = start(&mut browser, &app, &request);
     let login_url = sim.sim.login_url();
     let mut saw_refusal = false;
     let status = wait_done(&mut browser, &app, Duration::from_secs(300), true, |browser, status| {
@@ -187,9 +186,7 @@ fn cancel_takes_effect_within_two_seconds_and_the_task_resumes() {
     let dist = Dist::locate().unwrap();
     let sim = start_sim(500, 15, "");
     let range = DateRange::past_years(today(), 3);
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
+    let (mut browser, app) = logged_in(&dist, &sim);
     let slow = SyncSettings { concurrency: 2, rate_per_second: 60.0, ..TEST_SETTINGS };
     let started = browser.ask(&app, &start_request(&sim.sim.base_url(), range, &slow)).unwrap();
     let task = started["result"]["number"].as_str().unwrap().to_owned();
@@ -233,9 +230,7 @@ fn a_single_lookup_by_each_number() {
         .unwrap()
         .clone();
     let id = target["cusCiqNo"].as_str().unwrap().to_owned();
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
+    let (mut browser, app) = logged_in(&dist, &sim);
     for (by, value) in [("cus_ciq_no", &target["cusCiqNo"]), ("entry_id", &target["entryId"]), ("bill_no", &target["billNo"])] {
         let range = DateRange::past_years(today(), 3);
         let mut request = start_request(&sim.sim.base_url(), range, &TEST_SETTINGS);
@@ -311,9 +306,7 @@ fn a_second_task_over_reconciled_months_only_fetches_what_changed() {
     let dist = Dist::locate().unwrap();
     let sim = start_sim(300, 18, "");
     let range = DateRange::past_years(today(), 1);
-    let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
-    browser.portal_login(&sim.sim.login_url(), "88888888").unwrap();
-    let app = browser.open_app().unwrap();
+    let (mut browser, app) = logged_in(&dist, &sim);
     let run = |browser: &mut Browser| -> String {
         let started = browser.ask(&app, &start_request(&sim.sim.base_url(), range, &TEST_SETTINGS)).unwrap();
         assert_eq!(started["ok"], json!(true), "{started}");

@@ -118,6 +118,17 @@ pub fn navigate(hash: &str) {
 }
 
 /// `<a href="#/…">`.
+/// An error as the pages show it: what happened and the next step (one mapping, `view::advice`).
+pub fn problem(app: &App, error: &crate::error::ErrorInfo) -> El {
+    let lang = app.lang();
+    let (head, next) = crate::view::advice::advise(error, lang).lines(lang);
+    let notice = el("div").class("notice error").child(el("strong").text(&head));
+    if let Some(next) = next {
+        notice.append(&el("p").text(&next));
+    }
+    notice
+}
+
 pub fn link(hash: &str, label: &str, class: &str) -> El {
     el("a").attr("href", hash).class(class).text(label)
 }

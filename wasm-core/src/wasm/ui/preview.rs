@@ -6,9 +6,8 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::dom::{self, el, El, Scope};
-use super::{api, link, App};
+use super::{api, link, problem, App};
 use crate::browse::DeclarationFull;
-use crate::view::advice;
 use crate::view::customs::{layout, Cell};
 use crate::view::text::T;
 
@@ -53,8 +52,7 @@ pub fn mount(app: Rc<App>, scope: &Scope, cus_ciq_no: String, task: Option<Strin
                 return dom::mark("preview:missing");
             }
             Err(e) => {
-                let (head, next) = advice::advise(&e, lang).lines(lang);
-                body.append(&el("div").class("notice error").child(el("strong").text(&head)).child(el("p").text(&next.unwrap_or_default())));
+                body.append(&problem(&app, &e));
                 return dom::mark("preview:error");
             }
         };

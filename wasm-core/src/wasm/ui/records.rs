@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::dom::{self, button, el, option, El, Scope};
-use super::{api, link, App};
+use super::{api, link, problem, App};
 use crate::browse::{ExportFile, ExportFormat, ExportRequest, TaskRecordsQuery};
 use crate::checkpoint::TaskList;
 use crate::period::DateRange;
@@ -249,13 +249,7 @@ impl Records {
             match result {
                 Ok(list) => page.show(list, &query),
                 Err(e) => {
-                    let lang = page.app.lang();
-                    let (head, next) = advice::advise(&e, lang).lines(lang);
-                    let notice = el("div").class("notice error").child(el("strong").text(&head));
-                    if let Some(next) = next {
-                        notice.append(&el("p").text(&next));
-                    }
-                    page.error.append(&notice);
+                    page.error.append(&problem(&page.app, &e));
                     dom::mark("records:error");
                 }
             }

@@ -9,25 +9,13 @@ use serde_json::json;
 
 use super::dom::{self, button, el, option, El, Scope};
 use super::records::{export, pager};
-use super::{api, encode, link, navigate, App};
+use super::{api, encode, link, navigate, problem, App};
 use crate::browse::{DeclarationsPage, DeclarationsQuery, ExportFormat, ExportRequest, ReconciledFilter};
 use crate::checkpoint::{LogLine, TaskRecord, TaskReport};
-use crate::error::ErrorInfo;
 use crate::task::{TaskNumber, TaskState};
-use crate::view::advice;
 use crate::view::paging::Paging;
 use crate::view::text::{self, Lang, T};
 use crate::view::{conditions, fmt, state_class};
-
-fn problem(app: &App, error: &ErrorInfo) -> El {
-    let lang = app.lang();
-    let (head, next) = advice::advise(error, lang).lines(lang);
-    let notice = el("div").class("notice error").child(el("strong").text(&head));
-    if let Some(next) = next {
-        notice.append(&el("p").text(&next));
-    }
-    notice
-}
 
 /// The card's head: title and 返回.
 fn head(app: &App, title: T, back: &str) -> El {

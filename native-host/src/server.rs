@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::framing::{read_frame, write_frame, FrameError};
 use crate::log::{info, warn};
-use crate::store;
+use crate::{report, store};
 
 /// Requests handled at once; one more is answered `busy` (1006) without being run.
 pub const MAX_IN_FLIGHT: usize = 32;
@@ -156,8 +156,22 @@ pub async fn handle(envelope: Envelope<Request>) -> Reply {
         // What the extension's pages read (`crate::store` `pages`): read-only.
         Request::TaskRecords(r) => store::call("task_records", move |s| s.task_records(&r)).await,
         Request::TaskDeclarations(r) => store::call("task_declarations", move |s| s.task_declarations(&r)).await,
-        Request::DeclarationGet(r) => store::call("declaration_get", move |s| s.declaration_get(&r.cus_ciq_no)).await,
+        Request::DeclarationGet(r) => {
+            store::call("declaration_get", move |s| s.declaration_get_for(&r.cus_ciq_no, r.enterprise.as_deref())).await
+        }
         Request::Export(r) => store::call("export", move |s| s.export_file(&r)).await,
+        // Official documents (`crate::store` `documents`, issue #10).
+        Request::DocumentsPlan(r) => store::call("documents_plan", move |s| s.documents_plan(&r)).await,
+        Request::DocumentSave(r) => store::call("document_save", move |s| s.document_save(&r)).await,
+        Request::DocumentGet(r) => store::call("document_get", move |s| s.document_get(&r)).await,
+        Request::DocumentsExport(r) => store::call("documents_export", move |s| s.documents_export(&r)).await,
+        Request::Enterprises => store::call("enterprises", |s| s.enterprises()).await,
+        // 数据验证报告 (`crate::report`).
+        Request::ReportCoverage(r) => store::call("report_coverage", move |s| report::coverage(s, &r)).await,
+        Request::ReportTradeValue(r) => store::call("report_trade_value", move |s| report::trade_value(s, &r)).await,
+        Request::CertificateMake(r) => report::certificate_request(r).await,
+        Request::SettingsGet => store::call("settings_get", |s| report::settings(s)).await,
+        Request::SettingsSet(r) => store::call("settings_set", move |s| report::set_settings(s, &r)).await,
     };
     match result {
         Ok(value) => Reply::success(id, value),

@@ -63,7 +63,7 @@ fn db_check_reports_integrity_and_version_without_changing_the_file() {
     let (code, out, err) = run(&["db", "check", "--db", db.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let out = String::from_utf8(out).unwrap();
-    assert!(out.contains("user_version: 1 (this host writes 1)"), "{out}");
+    assert!(out.contains("user_version: 3 (this host writes 3)"), "{out}");
     assert!(out.contains("integrity_check: ok"), "{out}");
     assert!(out.contains("datalink_database: yes"), "{out}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "check is read-only");

@@ -30,12 +30,64 @@ pub struct TaskRecordsQuery {
     /// 状态.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<TaskState>,
+    /// Only the tasks of this enterprise (统一社会信用代码; the active one on the pages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
     /// 1-based; 0 means 1.
     #[serde(default)]
     pub page: u32,
     /// 10, 20 or 50 on the screen (1–200 accepted; 0 means 10).
     #[serde(default)]
     pub page_size: u32,
+}
+
+/// `enterprises`' reply: the enterprises the store holds tasks of (several enterprises in one
+/// store), the one of the newest task first.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnterpriseList {
+    pub enterprises: Vec<EnterpriseSummary>,
+    /// Tasks of older versions, without an enterprise: they count as the only enterprise's
+    /// when the store has at most one (see `native-host/src/store/enterprises.rs`).
+    pub unassigned_tasks: u64,
+}
+
+impl EnterpriseList {
+    /// The enterprise the pages show (the active one), given the one the user chose last
+    /// (`remembered`) and the newest task the store had then (`seen`): a sync that ran since for
+    /// another enterprise (its newest task is newer than `seen`) makes that one active — the
+    /// portal session changed, the pages follow it; otherwise the user's choice stays while
+    /// the store has it; otherwise the enterprise of the newest task. `None` when the store has
+    /// no enterprise (only tasks of older versions, or none).
+    pub fn active(&self, remembered: Option<&str>, seen: Option<&TaskNumber>) -> Option<&EnterpriseSummary> {
+        let newest = self.enterprises.iter().max_by(|a, b| a.last_task.0.cmp(&b.last_task.0))?;
+        let chosen = remembered.and_then(|scc| self.enterprises.iter().find(|e| e.enterprise.scc == scc));
+        match (chosen, seen) {
+            (Some(chosen), Some(seen)) if newest.last_task.0 <= seen.0 => Some(chosen),
+            (Some(chosen), None) => Some(chosen),
+            _ => Some(newest),
+        }
+    }
+
+    /// The newest task of the store's enterprises (what [`EnterpriseList::active`]'s `seen` is).
+    pub fn newest_task(&self) -> Option<&TaskNumber> {
+        self.enterprises.iter().map(|e| &e.last_task).max_by(|a, b| a.0.cmp(&b.0))
+    }
+}
+
+/// One enterprise of the store and its tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnterpriseSummary {
+    /// 统一社会信用代码, 企业名称 and 海关编码 as the newest task recorded them.
+    #[serde(flatten)]
+    pub enterprise: crate::checkpoint::Enterprise,
+    /// Tasks that ran for it (with the unassigned ones when it is the only enterprise).
+    pub tasks: u64,
+    /// The newest of its tasks.
+    pub last_task: TaskNumber,
+    /// When its newest task was created.
+    pub last_sync: crate::task::DateTime,
 }
 
 /// Which declarations of a task 详情 shows.
@@ -118,6 +170,10 @@ pub struct DeclarationsPage {
 #[serde(rename_all = "camelCase")]
 pub struct DeclarationRef {
     pub cus_ciq_no: String,
+    /// The pages' active enterprise (统一社会信用代码): a declaration none of its tasks listed
+    /// is not shown (`null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
 }
 
 /// A whole declaration from the store: the detail's head and goods lines (or, before its detail
@@ -178,6 +234,10 @@ pub struct ExportRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<DateRange>,
     pub format: ExportFormat,
+    /// With `range` (or neither): only declarations listed by tasks of this enterprise
+    /// (统一社会信用代码). A task already implies its enterprise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
 }
 
 impl ExportRequest {
@@ -235,6 +295,36 @@ pub struct PortalCheck {
 
 #[cfg(test)]
 mod tests {
+    fn summary(scc: &str, last_task: &str) -> EnterpriseSummary {
+        EnterpriseSummary {
+            enterprise: crate::checkpoint::Enterprise { scc: scc.into(), name: format!("企业{scc}"), code: String::new() },
+            tasks: 1,
+            last_task: TaskNumber(last_task.into()),
+            last_sync: crate::task::DateTime::parse("2026-05-25 10:00:00").unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_active_enterprise_is_the_users_choice_until_a_sync_runs_for_another() {
+        let a = "91610000MA6TEST01X";
+        let b = "91310000MA1TEST02Y";
+        let list = EnterpriseList {
+            enterprises: vec![summary(b, "20260525110000001"), summary(a, "20260525100000001")],
+            unassigned_tasks: 0,
+        };
+        let active = |remembered: Option<&str>, seen: Option<&str>| {
+            let seen = seen.map(|s| TaskNumber(s.into()));
+            list.active(remembered, seen.as_ref()).map(|e| e.enterprise.scc.clone())
+        };
+        assert_eq!(list.newest_task().map(|t| t.0.as_str()), Some("20260525110000001"));
+        assert_eq!(active(None, None).as_deref(), Some(b), "nothing chosen: the newest task's");
+        assert_eq!(active(Some(a), Some("20260525110000001")).as_deref(), Some(a), "chosen after the newest task: kept");
+        assert_eq!(active(Some(a), None).as_deref(), Some(a));
+        assert_eq!(active(Some(a), Some("20260525100000001")).as_deref(), Some(b), "B synced since: follow it");
+        assert_eq!(active(Some("91000000000000000X"), Some("20260525110000001")).as_deref(), Some(b), "gone: the newest");
+        assert_eq!(EnterpriseList::default().active(Some(a), None), None);
+    }
+
     use super::*;
 
     #[test]
@@ -243,7 +333,7 @@ mod tests {
         assert_eq!((q.reconciled, q.page, q.page_size, q.period), (ReconciledFilter::Unreconciled, 2, 20, None));
         let r: TaskRecordsQuery = serde_json::from_str(r#"{"directions":"import","state":"failed"}"#).unwrap();
         assert_eq!((r.directions, r.state, r.page), (Some(DirectionChoice::Import), Some(TaskState::Failed), 0));
-        let e = ExportRequest { task: None, range: Some(DateRange { first: "2026-01-01".parse().unwrap(), last: "2026-03-31".parse().unwrap() }), format: ExportFormat::Csv };
+        let e = ExportRequest { task: None, range: Some(DateRange { first: "2026-01-01".parse().unwrap(), last: "2026-03-31".parse().unwrap() }), format: ExportFormat::Csv, enterprise: None };
         assert_eq!(e.file_name(), "DataLink-报关单-2026-01-01至2026-03-31.csv");
         assert_eq!(serde_json::to_value(&e).unwrap()["format"], "csv");
     }

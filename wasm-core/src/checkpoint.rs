@@ -30,6 +30,25 @@ pub struct TaskCreate {
     pub operator: String,
     /// Local time of creation: the task number's first 14 digits.
     pub now: DateTime,
+    /// The enterprise whose portal session runs the task (from the portal's desktop); `None`
+    /// when the desktop did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<Enterprise>,
+}
+
+/// An enterprise of the store (several enterprises in one store, issue #10): a task belongs to
+/// the enterprise whose portal session ran it. The 统一社会信用代码 (`scc`) is the key.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Enterprise {
+    /// 统一社会信用代码 (18 characters).
+    pub scc: String,
+    /// 企业名称.
+    #[serde(default)]
+    pub name: String,
+    /// 海关编码 (10 characters); empty when unknown.
+    #[serde(default)]
+    pub code: String,
 }
 
 /// A task as the store holds it (协同记录's row).
@@ -52,6 +71,14 @@ pub struct TaskRecord {
     /// The three counts over all periods; `None` until the task has listed anything.
     #[serde(default)]
     pub counts: Option<Counts>,
+    /// The enterprise the task ran for; `None` for tasks of older versions (they belong to the
+    /// store's only enterprise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<Enterprise>,
+    /// The fourth count (PDFs stored / declarations with 报关单号), only for a task with
+    /// documents (issue #10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<crate::documents::DocumentCounts>,
 }
 
 /// 查询数 / 命中数 / 核销数.
@@ -260,6 +287,10 @@ pub struct TaskReport {
     pub missing: Vec<MissingDeclaration>,
     /// Windows that could not be listed.
     pub failed_windows: Vec<String>,
+    /// The fourth count (PDFs stored vs declarations with 报关单号), only for a task that asked
+    /// for documents (`documents_plan`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<crate::documents::DocumentCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +302,9 @@ pub struct PeriodCounts {
     pub first: crate::calendar::Date,
     pub last: crate::calendar::Date,
     pub counts: Counts,
+    /// The period's fourth count, for a task with documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<crate::documents::DocumentCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,6 +336,10 @@ pub struct TaskListQuery {
     pub to: Option<crate::calendar::Date>,
     #[serde(default)]
     pub state: Option<TaskState>,
+    /// Only tasks of this enterprise (统一社会信用代码); tasks without one count as the store's
+    /// only enterprise's (see `native-host/src/store/enterprises.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
     /// 1-based.
     #[serde(default = "first_page")]
     pub page: u32,

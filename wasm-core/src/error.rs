@@ -7,7 +7,7 @@
 //!
 //! Numbers are stable: never reuse or renumber one. Ranges: 1xxx the host protocol,
 //! 11xx the link between extension and host, 2xxx the host's local store, 3xxx the IC card,
-//! 9xxx internal.
+//! 4xxx reports and the certificate, 9xxx internal.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,9 @@ error_codes! {
     HostReplyInvalid = 1104, "host_reply_invalid", "协同客户端返回了无法识别的数据";
     /// A message to the extension that it does not accept from that sender.
     NotAllowed = 1105, "not_allowed", "该页面无权执行此操作";
+    /// The host answered `ping` with a protocol older than the extension accepts
+    /// (`MIN_PROTOCOL_VERSION`): the extension refuses it.
+    HostTooOld = 1106, "host_too_old", "协同客户端版本过旧，无法与本浏览器扩展协同，请更新协同客户端";
     // ── 12xx: the sync, as the extension runs it. ──
     /// 启动协同服务 while another task runs.
     SyncAlreadyRunning = 1201, "sync_already_running", "已有协同任务正在执行，请等待其完成或先取消执行";
@@ -93,6 +96,12 @@ error_codes! {
     StoreNewerVersion = 2005, "store_newer_version", "本地数据库由更新版本的协同客户端创建，请更新协同客户端";
     /// A request named a task number the store does not have.
     TaskNotFound = 2006, "task_not_found", "未找到该协同任务";
+    /// `document_save`: a PDF larger than `documents::MAX_PDF_BYTES` (its base64 would not fit
+    /// the 8 MiB request cap).
+    DocumentTooLarge = 2007, "document_too_large", "报关单打印件超过 6 MB，无法保存";
+    /// `document_save`: the bytes are not a whole PDF (no `%PDF-` header or `%%EOF` trailer, not
+    /// base64): nothing was written; the extension fetches it again.
+    DocumentNotPdf = 2008, "document_not_pdf", "报关单打印件不完整或不是 PDF 文件，未保存";
     // ── 3xxx: the IC card (native host, `native-host/src/card/`). ──
     /// The PC/SC service (pcscd / Windows 智能卡服务) is not running or not installed.
     NoPcscService = 3001, "no_pcsc_service", "未检测到智能卡服务（PC/SC），请启动系统的智能卡服务后重试";
@@ -128,6 +137,23 @@ error_codes! {
     LastTryUnconfirmed = 3016, "last_try_unconfirmed", "IC卡密码只剩最后一次尝试机会，再输错IC卡将被锁定；请确认密码无误后再提交";
     /// The card's certificate is expired or not yet valid.
     CertNotValidNow = 3017, "cert_not_valid_now", "IC卡证书不在有效期内，请到中国电子口岸制卡中心办理证书更新";
+    // ── 4xxx: reports and the certificate (数据验证报告). ──
+    /// The report's time range is malformed, reversed, or crosses a calendar year.
+    ReportRangeInvalid = 4001, "report_range_invalid", "时间范围不正确：应为 YYYYMM–YYYYMM，开始不晚于结束，且不可跨年";
+    /// Some months of the range have no reconciled sync (the detail names them).
+    ReportMonthsNotSynced = 4002, "report_months_not_synced", "所选时间范围内有月份尚未完成数据协同（查询数、命中数、核销数一致），请先协同这些月份";
+    /// A customs or SAFE rate the figures need is not in the rate tables (the detail names the month and currency).
+    RateMissing = 4003, "rate_missing", "缺少所需月份和币制的汇率，请用 datalink-host rates import 导入汇率表后重试";
+    /// The Chinese holiday calendar does not cover a year the rate dates need.
+    HolidayDataMissing = 4004, "holiday_data_missing", "节假日数据未覆盖所需年份，请更新协同客户端或导入节假日表";
+    /// A stored goods line has an amount or currency DataLink cannot read (the detail names the declaration).
+    DeclarationValueInvalid = 4005, "declaration_value_invalid", "有报关单的金额或币制无法识别，请重新协同该报关单所在月份";
+    /// No Chinese font for the PDF.
+    FontMissing = 4006, "font_missing", "未找到中文字体，无法生成 PDF，请安装 Noto CJK 字体（fonts-noto-cjk）";
+    /// 申请项目 or 申报部门 is empty or too long.
+    ReportInputInvalid = 4007, "report_input_invalid", "请填写申请项目和申报部门（各不超过 60 个字）";
+    /// A rate or holiday file to import is not in the expected format (the detail names the line).
+    DataFileInvalid = 4008, "data_file_invalid", "导入的文件格式不正确，请按模板填写后重试";
     /// A bug: the detail is logged for developers.
     Internal = 9001, "internal", "内部错误，请将日志发送给技术支持";
 }

@@ -24,20 +24,35 @@
 //! * [`error`] — every user-facing error: stable code, name and Chinese message;
 //! * [`browse`] — what the extension's pages read from the store (协同记录, 详情, 预览, export);
 //! * [`view`] — the pages' presentation logic (texts in two languages, form checks, clear
-//!   states, paging, the customs form's layout), pure and tested natively.
+//!   states, paging, the customs form's layout), pure and tested natively;
+//! * the trade value certificate (进出口贸易额证明): [`month`] (calendar months), [`money`]
+//!   (exact decimals, half-up display, 万), [`currency`] (customs code ↔ ISO ↔ 中文名),
+//!   [`holidays`] (China's holiday calendar as data), [`rates`] (the customs rate-date rules and
+//!   the rate tables), [`trade_value`] (the figures) and [`certificate`] (its words and
+//!   verification code).
 
 pub mod browse;
 pub mod calendar;
+pub mod certificate;
 pub mod checkpoint;
+mod csv_text;
+pub mod currency;
+pub mod documents;
 pub mod error;
+pub mod holidays;
+pub mod money;
+pub mod month;
 pub mod page;
 pub mod period;
 pub mod plan;
 pub mod portal;
 pub mod protocol;
+pub mod rates;
+pub mod report;
 pub mod secret;
 pub mod sync;
 pub mod task;
+pub mod trade_value;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]

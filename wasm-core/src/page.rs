@@ -33,6 +33,18 @@ pub enum PageRequest {
         #[serde(default)]
         settings: Option<SyncSettings>,
     },
+    /// 补采 of the official documents for a past task (查看 / 详情): runs its documents phase.
+    DocumentsFetch {
+        task: crate::task::TaskNumber,
+        #[serde(default, skip_serializing)]
+        pin: Option<crate::secret::Pin>,
+        #[serde(default)]
+        settings: Option<SyncSettings>,
+    },
+    /// One stored document (预览: the receipts timeline, the PDF as base64).
+    DocumentGet(crate::documents::DocumentRef),
+    /// A task's or a month's PDFs as a ZIP with an index (详情).
+    DocumentsExport(crate::documents::DocumentsExport),
     /// 协同记录.
     TaskList(crate::checkpoint::TaskListQuery),
     /// A task's per-period counts (详情).
@@ -60,6 +72,44 @@ pub enum PageRequest {
     DeclarationGet(crate::browse::DeclarationRef),
     /// 导出: a task's or a date range's declarations as XLSX / CSV.
     Export(crate::browse::ExportRequest),
+    /// The enterprises in the store (the header's switch between them).
+    Enterprises,
+    // ── 数据验证报告 (issue #7; `crate::report`, `src/wasm/ui/report.rs`). ──
+    /// Which months of the range a reconciled sync covers (数据协同核验表).
+    ReportCoverage(crate::report::ReportRange),
+    /// The trade value figures and the certificate's words (the preview).
+    ReportTradeValue(crate::report::ReportForm),
+    /// PDF 下载 / PDF 打印: the certificate, optionally signed with the IC card.
+    CertificateMake(CertificateMake),
+    /// The certificate's settings (出具单位, 印章文字, 企业名称, 统一社会信用代码).
+    SettingsGet,
+    SettingsSet(crate::report::Settings),
+}
+
+/// What PDF 下载 / PDF 打印 sends: the form, and the card PIN when the user signs. The PIN is
+/// read from the page but never written back out of the worker (`skip_serializing`, as in
+/// [`SyncStart::pin`]); the worker hands it to the host in a
+/// [`CertificateRequest`](crate::report::CertificateRequest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateMake {
+    #[serde(flatten)]
+    pub form: crate::report::ReportForm,
+    /// 使用IC卡签名.
+    #[serde(default)]
+    pub sign: bool,
+    #[serde(default, skip_serializing)]
+    pub pin: Option<crate::secret::Pin>,
+    /// The card has one try left and the user confirmed the warning.
+    #[serde(default)]
+    pub confirm_last_try: bool,
+}
+
+impl CertificateMake {
+    /// The host's request (the only place the PIN leaves the worker).
+    pub fn into_request(self) -> crate::report::CertificateRequest {
+        crate::report::CertificateRequest { form: self.form, sign: self.sign, pin: self.pin, confirm_last_try: self.confirm_last_try }
+    }
 }
 
 /// What 启动协同服务 sends.
@@ -85,6 +135,9 @@ pub struct SyncStart {
     /// Which card backend and reader to use (the settings page); the host's defaults otherwise.
     #[serde(default)]
     pub card_settings: crate::protocol::CardSettings,
+    /// 同时下载报关单打印件、回执和随附单证清单 (issue #10; `crate::documents`).
+    #[serde(default)]
+    pub documents: bool,
 }
 
 /// How hard the collector may press the portal.
@@ -235,5 +288,56 @@ mod tests {
         assert!(!cs.may_send(&PageRequest::SyncCancel));
         assert!(MessageSender::ExtensionPage.may_send(&PageRequest::ConnectHost));
         assert!(!MessageSender::Stranger.may_send(&diagnose));
+    }
+
+    fn report_requests() -> Vec<PageRequest> {
+        let range = crate::report::ReportRange { from: "2025-01".into(), to: "2025-12".into(), enterprise: None };
+        let form = crate::report::ReportForm { range: range.clone(), project: "外贸发展专项资金".into(), department: "西安市商务局".into() };
+        vec![
+            PageRequest::ReportCoverage(range),
+            PageRequest::ReportTradeValue(form.clone()),
+            PageRequest::CertificateMake(CertificateMake { form, sign: true, pin: Some(crate::secret::Pin::new("88888888".into())), confirm_last_try: false }),
+            PageRequest::SettingsGet,
+            PageRequest::SettingsSet(crate::report::Settings::default()),
+        ]
+    }
+
+    #[test]
+    fn report_requests_are_for_extension_pages_only() {
+        let cs = MessageSender::ContentScript { origin: "https://swapp.singlewindow.cn".into(), tab_id: 1 };
+        for request in report_requests() {
+            assert!(!request.allowed_from_content_script(), "{request:?}");
+            assert!(!cs.may_send(&request), "{request:?}");
+            assert!(MessageSender::ExtensionPage.may_send(&request), "{request:?}");
+            assert!(!MessageSender::Stranger.may_send(&request), "{request:?}");
+        }
+    }
+
+    #[test]
+    fn report_requests_read_as_the_pages_send_them_and_the_pin_never_goes_back_out() {
+        let read = |text: &str| serde_json::from_str::<PageRequest>(text).unwrap();
+        assert_eq!(read(r#"{"type":"report_coverage","from":"2025-01","to":"2025-12"}"#), report_requests()[0]);
+        assert_eq!(read(r#"{"type":"report_trade_value","from":"2025-01","to":"2025-12","project":"外贸发展专项资金","department":"西安市商务局"}"#), report_requests()[1]);
+        let make = read(
+            r#"{"type":"certificate_make","from":"2025-01","to":"2025-12","project":"外贸发展专项资金","department":"西安市商务局","sign":true,"pin":"88888888"}"#,
+        );
+        assert_eq!(make, report_requests()[2]);
+        assert_eq!(read(r#"{"type":"settings_get"}"#), PageRequest::SettingsGet);
+        let set = read(r#"{"type":"settings_set","values":{"issuer":"示例电子口岸"}}"#);
+        let PageRequest::SettingsSet(settings) = set else { panic!("settings_set") };
+        assert_eq!(settings.values.get("issuer").map(String::as_str), Some("示例电子口岸"));
+
+        // Written out (a log, an echo), the page's request has no PIN …
+        let out = serde_json::to_string(&make).unwrap();
+        assert!(!out.contains("88888888"), "{out}");
+        assert!(out.contains("\"sign\":true"), "{out}");
+        // … and the host's request has it, once, where the host reads it.
+        let PageRequest::CertificateMake(make) = make else { panic!("certificate_make") };
+        let request = make.into_request();
+        assert_eq!(request.pin.as_ref().map(crate::secret::Pin::expose), Some("88888888"));
+        assert_eq!(request.form.range.compact(), "202501-202512");
+        // Unsigned: no PIN at all, and the defaults.
+        let plain = read(r#"{"type":"certificate_make","from":"2025-01","to":"2025-03","project":"p","department":"d"}"#);
+        assert!(matches!(plain, PageRequest::CertificateMake(CertificateMake { sign: false, pin: None, confirm_last_try: false, .. })));
     }
 }

@@ -228,11 +228,14 @@ pub struct DeskInfo {
     pub enterprise_name: String,
     /// 统一社会信用代码.
     pub enterprise_scc: String,
+    /// 海关编码 (10 characters). GUESS: read from `#etpsCode`, as portal-sim serves it.
+    #[serde(default)]
+    pub enterprise_code: String,
 }
 
 /// Reads the desktop page (`deskIndex`). GUESS: the real desktop's markup is not in public
-/// code; DataLink looks for elements with ids `userName`, `etpsName` and `etpsScc` (what
-/// portal-sim serves) and otherwise for the text after "欢迎您，".
+/// code; DataLink looks for elements with ids `userName`, `etpsName`, `etpsScc` and `etpsCode`
+/// (what portal-sim serves) and otherwise for the text after "欢迎您，".
 pub fn parse_desk(html: &str) -> DeskInfo {
     let by_id = |id: &str| -> String {
         let marker = format!("id=\"{id}\"");
@@ -249,7 +252,13 @@ pub fn parse_desk(html: &str) -> DeskInfo {
             user_name = unescape_html(rest.split(['<', ' ', '\n']).next().unwrap_or_default());
         }
     }
-    DeskInfo { user_name: user_name.trim().to_owned(), enterprise_name: by_id("etpsName").trim().to_owned(), enterprise_scc: by_id("etpsScc").trim().to_owned() }
+    DeskInfo {
+        user_name: user_name.trim().to_owned(),
+        enterprise_name: by_id("etpsName").trim().to_owned(),
+        enterprise_scc: by_id("etpsScc").trim().to_owned(),
+        // GUESS: the 海关编码's element id on the real desktop.
+        enterprise_code: by_id("etpsCode").trim().to_owned(),
+    }
 }
 
 fn unescape_html(text: &str) -> String {
@@ -584,9 +593,11 @@ mod tests {
 
     #[test]
     fn reads_the_desktop_and_the_probe() {
-        let html = r#"<div id="header"><span class="welcome">欢迎您，<span id="userName">许斯维</span></span><span id="etpsName">西安&amp;某某</span><span id="etpsScc">91610000MA6TEST01X</span>"#;
+        let html = r#"<div id="header"><span class="welcome">欢迎您，<span id="userName">许斯维</span></span><span id="etpsName">西安&amp;某某</span><span id="etpsScc">91610000MA6TEST01X</span> <span id="etpsCode">6101930001</span>"#;
         let desk = parse_desk(html);
         assert_eq!((desk.user_name.as_str(), desk.enterprise_name.as_str(), desk.enterprise_scc.as_str()), ("许斯维", "西安&某某", "91610000MA6TEST01X"));
+        assert_eq!(desk.enterprise_code, "6101930001");
+        assert_eq!(parse_desk("<p>欢迎您，张三 <a>").enterprise_code, "");
         assert_eq!(parse_desk("<p>欢迎您，张三 <a>").user_name, "张三");
         let ok = HttpAnswer { status: 200, redirected: false, final_url: "http://x/deskserver/sw/allVersion", body: r#"{"allPavaVersion":"1"}"# };
         assert!(session_probe_ok(&ok));

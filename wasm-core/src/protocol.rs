@@ -108,6 +108,38 @@ pub enum Request {
     /// A task's or a date range's declarations as XLSX or CSV; replies
     /// [`ExportFile`](crate::browse::ExportFile).
     Export(crate::browse::ExportRequest),
+
+    // ── Official documents (see `documents`, issue #10). ──
+    /// Marks the task "with documents" and lists what is missing; replies
+    /// [`DocumentsPending`](crate::documents::DocumentsPending).
+    DocumentsPlan(crate::documents::DocumentsPlan),
+    /// Stores one document (a PDF on disk, receipts as JSON); replies
+    /// [`DocumentInfo`](crate::documents::DocumentInfo).
+    DocumentSave(crate::documents::DocumentSave),
+    /// One stored document, a PDF with its bytes; replies
+    /// [`DocumentFile`](crate::documents::DocumentFile) or null.
+    DocumentGet(crate::documents::DocumentRef),
+    /// A task's or a month's PDFs as a ZIP with an index; replies
+    /// [`DocumentsZip`](crate::documents::DocumentsZip).
+    DocumentsExport(crate::documents::DocumentsExport),
+    /// The enterprises the store has tasks of; replies
+    /// [`EnterpriseList`](crate::browse::EnterpriseList).
+    Enterprises,
+
+    // ── 数据验证报告 (see `report`): coverage, figures, the certificate, its settings. ──
+    /// Which months of the range a reconciled sync covers (数据协同核验表); replies
+    /// [`Coverage`](crate::report::Coverage).
+    ReportCoverage(crate::report::ReportRange),
+    /// The trade value figures of a fully covered range; replies
+    /// [`TradeValueReport`](crate::report::TradeValueReport), or 4002 naming the months to sync.
+    ReportTradeValue(crate::report::ReportForm),
+    /// The certificate PDF (recorded in the store); replies
+    /// [`CertificateMade`](crate::report::CertificateMade).
+    CertificateMake(crate::report::CertificateRequest),
+    /// The issuer, seal and enterprise settings; replies [`Settings`](crate::report::Settings).
+    SettingsGet,
+    /// Changes settings (an empty value removes one); replies the new `Settings`.
+    SettingsSet(crate::report::Settings),
 }
 
 impl Request {
@@ -139,6 +171,16 @@ impl Request {
         "task_declarations",
         "declaration_get",
         "export",
+        "documents_plan",
+        "document_save",
+        "document_get",
+        "documents_export",
+        "enterprises",
+        "report_coverage",
+        "report_trade_value",
+        "certificate_make",
+        "settings_get",
+        "settings_set",
     ];
 }
 
@@ -412,6 +454,19 @@ pub struct CardWaitReply {
     pub waited: bool,
 }
 
+/// The extension's side of the handshake: a host whose `protocol` is older than
+/// [`MIN_PROTOCOL_VERSION`] is refused with `host_too_old` (the host refuses an extension that
+/// is too old itself, with `protocol_mismatch`: see [`negotiate`]).
+pub fn check_host(reply: &PingReply) -> Result<(), ErrorInfo> {
+    if reply.protocol < MIN_PROTOCOL_VERSION {
+        return Err(ErrorInfo::with_detail(
+            ErrorCode::HostTooOld,
+            format!("host {} speaks protocol {}, the extension needs at least {MIN_PROTOCOL_VERSION}", reply.host_version, reply.protocol),
+        ));
+    }
+    Ok(())
+}
+
 /// The version both sides speak, or why they cannot talk.
 pub fn negotiate(theirs: u32) -> Result<u32, ErrorCode> {
     if theirs < MIN_PROTOCOL_VERSION {
@@ -453,6 +508,8 @@ impl Reply {
     pub fn into_result(self) -> Result<Value, ErrorInfo> {
         match (self.ok, self.result, self.error) {
             (true, Some(result), _) => Ok(result),
+            // `"result": null` (e.g. `declaration_get` of a declaration not shown) reads as `None`.
+            (true, None, None) => Ok(Value::Null),
             (false, _, Some(error)) => Err(error),
             _ => Err(ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, "reply without result or error")),
         }
@@ -695,6 +752,28 @@ mod tests {
         assert_eq!(negotiate(1), Ok(1));
         assert_eq!(negotiate(99), Ok(PROTOCOL_VERSION));
         assert_eq!(negotiate(0), Err(ErrorCode::ProtocolMismatch));
+        let ping = |protocol| PingReply {
+            host: "datalink-host".into(),
+            host_version: "0.0.9".into(),
+            protocol,
+            min_protocol: 0,
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            pid: 1,
+        };
+        assert_eq!(check_host(&ping(MIN_PROTOCOL_VERSION)), Ok(()));
+        let refused = check_host(&ping(MIN_PROTOCOL_VERSION - 1)).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::HostTooOld.code());
+        assert!(refused.detail.unwrap().contains("0.0.9"));
+    }
+
+    #[test]
+    fn a_null_result_is_a_result() {
+        let frames = encode_reply(&Reply::success(4, Value::Null), MAX_REPLY_FRAME).unwrap();
+        let reply: Reply = serde_json::from_str(&frames[0]).unwrap();
+        assert_eq!(reply.into_result(), Ok(Value::Null));
+        let broken: Reply = serde_json::from_str(r#"{"id": 4, "ok": false}"#).unwrap();
+        assert_eq!(broken.into_result().unwrap_err().code, ErrorCode::HostReplyInvalid.code());
     }
 
     #[test]

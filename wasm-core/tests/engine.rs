@@ -363,6 +363,8 @@ fn record(conditions: &Conditions) -> TaskRecord {
         ended_at: None,
         message: None,
         counts: None,
+        enterprise: None,
+        documents: None,
     }
 }
 

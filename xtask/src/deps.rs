@@ -9,6 +9,8 @@
 //! * `wasm-bindgen-cli` at exactly the `wasm-bindgen` version in Cargo.lock.
 //! * `libpcsclite-dev` + `pkg-config` to build the host's PC/SC backend; for the card tests
 //!   ([`ensure_pcscd`]), `pcscd` and `vsmartcard-vpcd`, and a running pcscd.
+//! * Only for the steps that build the Windows host (`dist --windows`, `test`): `mingw-w64`, and
+//!   `wine64` for the tests (`crate::windows::ensure`, through [`ensure_apt`]).
 
 use std::process::Command;
 
@@ -32,10 +34,15 @@ pub fn ensure(needs: Needs) -> Result<Toolchain> {
     packages.push("binaryen");
     // The host's PC/SC backend links libpcsclite (pcsc-sys finds it with pkg-config).
     packages.extend(["libpcsclite-dev", "pkg-config"]);
+    // portal-sim's document tests open its PDF prints with pdfinfo / pdftotext.
+    packages.push("poppler-utils");
+    // The certificate PDF (native-host/src/certificate) embeds Noto Serif CJK SC; its tests check
+    // it with poppler-utils (above) and also embed a TrueType CJK font (WenQuanYi Micro Hei).
+    packages.extend(["fonts-noto-cjk", "fonts-wqy-microhei"]);
     if needs.browser {
         packages.push("chromium");
-        // The extension's pages are Chinese: headless screenshots need CJK glyphs.
-        packages.push("fonts-noto-cjk");
+        // The extension's pages are Chinese: headless screenshots need CJK glyphs (fonts-noto-cjk,
+        // above).
     }
     ensure_apt(&packages)?;
     ensure_wasm_bindgen()?;

@@ -10,6 +10,17 @@
 //! manifest/firefox/cn.datalink.host.json    host manifest for Firefox
 //! build-info.json                 version and sizes
 //! ```
+//!
+//! `cargo xtask dist` ([`dist`]) adds what goes to users (release host, see README “安装”):
+//!
+//! ```text
+//! datalink-extension-<ver>-store.zip   for the Edge Add-ons store / Chrome Web Store: no `key`, no 127.0.0.1
+//! datalink-<ver>.crx                   CRX3 signed with --key (or a development key), for enterprise policy
+//! update.xml                           the update manifest ExtensionInstallForcelist points to
+//! host/datalink-host.exe               the Windows host (--windows), cross-built (xtask/src/windows.rs)
+//! install.sh, install.ps1              copy the host to a stable folder and run `datalink-host install`
+//! dist-info.json                       every file with its size
+//! ```
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -182,4 +193,164 @@ fn write_host_manifest(template: &Path, host: &Path, dest: &Path) -> Result<()> 
     }
     std::fs::create_dir_all(dest.parent().ok_or("no parent")?).map_err(|e| e.to_string())?;
     std::fs::write(dest, format!("{manifest:#}\n")).map_err(|e| e.to_string())
+}
+
+/// What `cargo xtask dist` makes beyond `build`.
+pub struct DistOptions {
+    pub out: PathBuf,
+    /// Cross-build `datalink-host.exe` too.
+    pub windows: bool,
+    /// The private key that signs the CRX (its public key is the manifest's `key`).
+    pub key: Option<PathBuf>,
+    /// Where `update.xml` and the CRX will be served from (a folder URL).
+    pub update_url: Option<String>,
+}
+
+/// Placeholder when no `--update-url` is given: the files are made, the URL must be set.
+const PLACEHOLDER_UPDATE_URL: &str = "https://datalink.example.invalid/extension/";
+
+/// `cargo xtask dist`: `build` with a release host, then the store zip, the CRX and its update
+/// manifest, the Windows host, the install scripts, and a list of every file with its size.
+pub fn dist(toolchain: &Toolchain, options: &DistOptions) -> Result<()> {
+    let out = &options.out;
+    build(toolchain, &Options { out: out.clone(), release_host: true, dev_origin: None })?;
+    let extension = out.join("extension");
+
+    step("release packages of the extension (store zip, CRX3, update.xml)");
+    let store_zip = out.join(format!("datalink-extension-{VERSION}-store.zip"));
+    let stage = out.join("stage");
+    let release_manifest = |key: Option<&str>| -> Result<Vec<u8>> {
+        if stage.exists() {
+            std::fs::remove_dir_all(&stage).map_err(|e| e.to_string())?;
+        }
+        copy_dir(&extension, &stage)?;
+        let path = stage.join("manifest.json");
+        let mut manifest: Value = serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        release_permissions(&mut manifest);
+        match key {
+            Some(key) => manifest["key"] = json!(key),
+            None => {
+                if let Some(object) = manifest.as_object_mut() {
+                    object.remove("key");
+                }
+            }
+        }
+        std::fs::write(&path, format!("{manifest:#}\n")).map_err(|e| e.to_string())?;
+        let zip = out.join("stage.zip");
+        zip_dir(&stage, &zip)?;
+        let bytes = std::fs::read(&zip).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&zip);
+        Ok(bytes)
+    };
+    std::fs::write(&store_zip, release_manifest(None)?).map_err(|e| e.to_string())?;
+    println!("{} (no `key`: the store assigns the ID; no 127.0.0.1 permission)", store_zip.display());
+
+    let (key, generated, key_path) = match &options.key {
+        Some(path) => (crate::crx::read_key(path)?, false, path.clone()),
+        None => {
+            let path = root().join("target/dist-keys/dev-key.pem");
+            let (key, generated) = crate::crx::dev_key(&path)?;
+            (key, generated, path)
+        }
+    };
+    let manifest_key = crate::crx::manifest_key(&key)?;
+    let shipped: Value = serde_json::from_str(&std::fs::read_to_string(extension.join("manifest.json")).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let shipped_id = crate::crx::extension_id_of_manifest_key(shipped["key"].as_str().ok_or("extension/manifest.json has no key")?)?;
+    if shipped_id != datalink_core::EXTENSION_ID {
+        return Err(format!("the manifest's key gives the ID {shipped_id}, not datalink_core::EXTENSION_ID {}", datalink_core::EXTENSION_ID));
+    }
+    let crx_path = out.join(format!("datalink-{VERSION}.crx"));
+    let crx = crate::crx::pack(&release_manifest(Some(&manifest_key))?, &key)?;
+    let id = crate::crx::verify(&crx)?;
+    std::fs::write(&crx_path, &crx).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&stage);
+    if id == datalink_core::EXTENSION_ID {
+        println!("{} signed with {}: ID {id} (the real one)", crx_path.display(), key_path.display());
+    } else {
+        println!(
+            "{} signed with the {} key {}: ID {id}, NOT the real {} — for trying the policy route only; \
+             give the team's key with --key FILE for the package users get",
+            crx_path.display(),
+            if generated { "newly generated development" } else if options.key.is_some() { "given" } else { "development" },
+            key_path.display(),
+            datalink_core::EXTENSION_ID
+        );
+    }
+    let base = options.update_url.clone().unwrap_or_else(|| PLACEHOLDER_UPDATE_URL.to_owned());
+    let base = if base.ends_with('/') { base } else { format!("{base}/") };
+    let file_name = crx_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    std::fs::write(out.join("update.xml"), crate::crx::update_xml(&id, VERSION, &format!("{base}{file_name}"))).map_err(|e| e.to_string())?;
+    println!("{} → {base}{file_name}", out.join("update.xml").display());
+    if options.update_url.is_none() {
+        println!("no --update-url: update.xml points to the placeholder {PLACEHOLDER_UPDATE_URL}; give the folder URL the files will be served from");
+    }
+    println!("policy value: ExtensionInstallForcelist = \"{id};{base}update.xml\"");
+
+    if options.windows {
+        crate::windows::ensure(false)?;
+        let started = std::time::Instant::now();
+        let exe = crate::windows::build_host(true)?;
+        println!("cross-build took {:.1}s", started.elapsed().as_secs_f64());
+        let dest = out.join("host").join("datalink-host.exe");
+        let _ = std::fs::remove_file(&dest);
+        std::fs::copy(&exe, &dest).map_err(|e| format!("{}: {e}", exe.display()))?;
+    }
+
+    step("install scripts");
+    let script = std::fs::read_to_string(root().join("manifest/install.sh")).map_err(|e| e.to_string())?;
+    let sh = out.join("install.sh");
+    std::fs::write(&sh, script).map_err(|e| e.to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&sh, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+    }
+    // Windows PowerShell 5.1 reads a script without a BOM in the ANSI code page: the BOM keeps
+    // the Chinese messages readable.
+    let ps1 = std::fs::read_to_string(root().join("manifest/install.ps1")).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("install.ps1"), format!("\u{feff}{}", ps1.trim_start_matches('\u{feff}').replace("\r\n", "\n").replace('\n', "\r\n")))
+        .map_err(|e| e.to_string())?;
+
+    step("dist contents");
+    let mut files = Vec::new();
+    for name in [
+        format!("datalink-extension-{VERSION}.zip"),
+        format!("datalink-extension-{VERSION}-store.zip"),
+        format!("datalink-{VERSION}.crx"),
+        "update.xml".to_owned(),
+        "host/datalink-host".to_owned(),
+        "host/datalink-host.exe".to_owned(),
+        "install.sh".to_owned(),
+        "install.ps1".to_owned(),
+        "extension/wasm/datalink_core_bg.wasm".to_owned(),
+    ] {
+        if let Ok(meta) = std::fs::metadata(out.join(&name)) {
+            println!("| `{name}` | {} | {} |", meta.len(), human(meta.len()));
+            files.push(json!({ "file": name, "bytes": meta.len() }));
+        }
+    }
+    let info = json!({ "version": VERSION, "extensionId": id, "realId": id == datalink_core::EXTENSION_ID, "files": files });
+    std::fs::write(out.join("dist-info.json"), format!("{info:#}\n")).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn human(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / 1024.0 / 1024.0)
+    } else {
+        kib(bytes)
+    }
+}
+
+/// A release manifest asks for the portal's hosts only: the development pattern goes.
+fn release_permissions(manifest: &mut Value) {
+    let strip = |list: &mut Value| {
+        if let Some(items) = list.as_array_mut() {
+            items.retain(|item| item.as_str().is_none_or(|p| !p.starts_with("http://127.0.0.1") && !p.starts_with("http://localhost")));
+        }
+    };
+    strip(&mut manifest["host_permissions"]);
+    for script in manifest["content_scripts"].as_array_mut().into_iter().flatten() {
+        strip(&mut script["matches"]);
+    }
 }

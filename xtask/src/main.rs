@@ -4,16 +4,19 @@
 //! |---|---|
 //! | `deps` | installs what is missing: Debian packages (Chromium; the wasm toolchain when rustup has no wasm32 target), `wasm-bindgen-cli` at the Cargo.lock version |
 //! | `build` | the loadable extension folder and its zip, the host, the host manifests, in `target/dist` |
-//! | `test` | `deps`, a build in `target/dist-test`, clippy, then every test including the real-browser ones |
+//! | `dist` | `build` with a release host, plus the store zip, the signed CRX3 and `update.xml`, the Windows host (`--windows`), the install scripts |
+//! | `test` | `deps`, a build in `target/dist-test`, clippy, the Windows host cross-built and tested under wine, then every test including the real-browser ones |
 //! | `demo` | `deps`, `build`, then the main job in headless Chromium, printed |
 //!
 //! Every step says what it runs. Installing is idempotent: what is there is not installed again.
 
 mod bench;
+mod crx;
 mod demo;
 mod deps;
 mod dist;
 mod wasm;
+mod windows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,6 +30,11 @@ Commands:
   deps                       install what is missing (apt packages, wasm-bindgen-cli)
   build [--debug-host] [--dev-origin http://127.0.0.1:PORT] [--out DIR]
                              extension folder + zip + host + host manifests (default target/dist)
+  dist [--windows] [--key FILE] [--update-url URL] [--out DIR]
+                             what users get (default target/dist): build with a release host, the
+                             store zip, a CRX3 signed with FILE (else a development key in
+                             target/dist-keys/) and update.xml for the files served at URL, the
+                             Windows host (--windows: cross-built with mingw-w64), install scripts
   test                       install, build, clippy, and run every test (the CI command)
   demo [--headed] [--declarations N] [--seed N] [--max-span-days N] [--latency-ms N]
        [--faults SPEC] [--portal URL] [--pin PIN] [--out DIR]
@@ -42,6 +50,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("deps") => deps::ensure(deps::Needs { browser: true }).map(|_| ()),
         Some("build") => build_command(&args[1..]),
+        Some("dist") => dist_command(&args[1..]),
         Some("test") => test_command(),
         Some("demo") => demo_command(&args[1..]),
         Some("bench") => bench_command(&args[1..]),
@@ -135,6 +144,18 @@ fn build_command(args: &[String]) -> Result<()> {
     dist::build(&toolchain, &options).map(|_| ())
 }
 
+fn dist_command(args: &[String]) -> Result<()> {
+    check_flags(args, &["--windows"], &["--key", "--update-url", "--out"])?;
+    let toolchain = deps::ensure(deps::Needs { browser: false })?;
+    let options = dist::DistOptions {
+        out: flag_value(args, "--out")?.map(PathBuf::from).unwrap_or_else(|| root().join("target/dist")),
+        windows: args.iter().any(|a| a == "--windows"),
+        key: flag_value(args, "--key")?.map(PathBuf::from),
+        update_url: flag_value(args, "--update-url")?,
+    };
+    dist::dist(&toolchain, &options)
+}
+
 fn test_command() -> Result<()> {
     let toolchain = deps::ensure(deps::Needs { browser: true })?;
     let out = root().join("target/dist-test");
@@ -147,11 +168,17 @@ fn test_command() -> Result<()> {
     let pcscd = deps::ensure_pcscd()?;
 
     let mut totals = TestTotals::default();
+    // The Windows host: cross-built; its framing, store and install unit tests run under wine
+    // here, and native-host/tests/wine.rs (ping over framing, the registry) with the others.
+    let (windows_host, wine_unit) = windows_tests(&mut totals);
+
     step("unit, property and integration tests");
-    let unit = cargo_test(
-        cargo().current_dir(root()).env("DATALINK_DIST", &out).envs(pcscd.env()).args(["test", "--no-fail-fast", "--workspace", "--exclude", "datalink-e2e"]),
-        &mut totals,
-    );
+    let mut command = cargo();
+    command.current_dir(root()).env("DATALINK_DIST", &out).envs(pcscd.env());
+    if let Ok(exe) = &windows_host {
+        command.env("DATALINK_WINDOWS_HOST", exe);
+    }
+    let unit = cargo_test(command.args(["test", "--no-fail-fast", "--workspace", "--exclude", "datalink-e2e"]), &mut totals);
 
     step("end-to-end tests in headless Chromium (extension + wasm + native host)");
     let e2e = cargo_test(
@@ -160,11 +187,38 @@ fn test_command() -> Result<()> {
     );
     step("summary");
     println!("tests: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
-    unit.and(e2e)?;
+    windows_host.and(wine_unit).and(unit).and(e2e)?;
     if totals.passed == 0 {
         return Err("no test ran".into());
     }
     Ok(())
+}
+
+/// Cross-builds `datalink-host.exe` and the host's unit tests for Windows (with the
+/// `bcryptprimitives.dll` shim beside each), and runs the framing, store and install unit tests
+/// under wine. Returns the program for `native-host/tests/wine.rs`, and the unit tests' outcome.
+fn windows_tests(totals: &mut TestTotals) -> (Result<PathBuf>, Result<()>) {
+    step("the Windows host: cross-build (mingw-w64) and unit tests under wine");
+    let started = Instant::now();
+    let host = windows::ensure(true).and_then(|()| windows::build_host(false)).and_then(|exe| {
+        windows::shim(exe.parent().ok_or("no folder")?)?;
+        Ok(exe)
+    });
+    let built = started.elapsed();
+    let unit = host.as_ref().map_err(Clone::clone).and_then(|_| {
+        let tests = windows::build_unit_tests()?;
+        windows::shim(tests.parent().ok_or("no folder")?)?;
+        let wine = windows::Wine::new("unit")?;
+        let mut command = wine.command(&tests);
+        command.args(windows::WINE_UNIT_FILTERS);
+        cargo_test(&mut command, totals)
+    });
+    println!(
+        "Windows: cross-build {:.1}s, unit tests (built and run under wine) {:.1}s",
+        built.as_secs_f64(),
+        (started.elapsed() - built).as_secs_f64()
+    );
+    (host, unit)
 }
 
 /// Counts from cargo test's `test result:` lines.

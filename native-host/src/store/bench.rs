@@ -215,7 +215,7 @@ pub fn run(dir: &Path, declarations: usize, goods: usize) -> Result<String> {
     };
     let create = |store: &mut Store, now: &str| -> Result<TaskNumber> {
         Ok(store
-            .task_create(&TaskCreate { conditions: conditions.clone(), portal: "bench".into(), operator: "bench".into(), now: at(now)? })?
+            .task_create(&TaskCreate { conditions: conditions.clone(), portal: "bench".into(), operator: "bench".into(), now: at(now)?, enterprise: None })?
             .number)
     };
     let list_all = |store: &mut Store, task: &TaskNumber| -> Result<(Duration, usize)> {

@@ -1,7 +1,7 @@
 //! The store's commands for people (never run by the browser):
 //!
 //! ```text
-//! datalink-host export [--db PATH] [--format jsonl|csv] [--task NUMBER] [--out FILE]
+//! datalink-host export [--db PATH] [--format jsonl|csv] [--task NUMBER | --enterprise SCC] [--out FILE]
 //! datalink-host db check [--db PATH]
 //! datalink-host db bench [--declarations N] [--goods N] [--dir DIR]
 //! ```
@@ -20,14 +20,14 @@ use super::export::{ExportError, Format};
 use super::{bench, default_path, schema, Store, StoreError};
 
 pub const USAGE: &str = "\
-  datalink-host export [--db PATH] [--format jsonl|csv] [--task NUMBER] [--out FILE]
+  datalink-host export [--db PATH] [--format jsonl|csv] [--task NUMBER | --enterprise SCC] [--out FILE]
                                 export declarations (with goods lines), ordered by 统一编号
   datalink-host db check [--db PATH]
                                 integrity check and schema version of the store (read-only)
 ";
 
 /// `--name value` / `--name=value` options, in order; anything else is a usage error.
-fn options(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn options(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -47,11 +47,11 @@ fn options(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, Str
     Ok(out)
 }
 
-fn last<'a>(options: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn last<'a>(options: &'a [(String, String)], name: &str) -> Option<&'a str> {
     options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
-fn stderr(text: &str) {
+pub(crate) fn stderr(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
@@ -67,7 +67,7 @@ fn failure(error: &StoreError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn database(options: &[(String, String)]) -> Result<PathBuf, StoreError> {
+pub(crate) fn database(options: &[(String, String)]) -> Result<PathBuf, StoreError> {
     match last(options, "--db") {
         Some(path) => Ok(PathBuf::from(path)),
         None => default_path(),
@@ -75,14 +75,14 @@ fn database(options: &[(String, String)]) -> Result<PathBuf, StoreError> {
 }
 
 /// An existing store (exporting must not create an empty one).
-fn existing(path: &Path) -> Result<Store, StoreError> {
+pub(crate) fn existing(path: &Path) -> Result<Store, StoreError> {
     if !path.is_file() {
         return Err(StoreError::Unavailable("no database file at the given path".into()));
     }
     Store::open(path)
 }
 
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -92,7 +92,7 @@ fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// `datalink-host export …`
 pub fn export(args: &[String]) -> ExitCode {
-    let options = match options(args, &["--db", "--format", "--task", "--out"]) {
+    let options = match options(args, &["--db", "--format", "--task", "--enterprise", "--out"]) {
         Ok(options) => options,
         Err(message) => return usage_error(&message),
     };
@@ -103,16 +103,20 @@ pub fn export(args: &[String]) -> ExitCode {
     if task.as_ref().is_some_and(|t| !TaskNumber::is_valid(&t.0)) {
         return usage_error("--task is a 17-digit task number");
     }
+    let enterprise = last(&options, "--enterprise");
+    if enterprise.is_some() && task.is_some() {
+        return usage_error("--enterprise and --task exclude each other (a task already has its enterprise)");
+    }
     let store = match database(&options).and_then(|path| existing(&path)) {
         Ok(store) => store,
         Err(error) => return failure(&error),
     };
     let result = match last(&options, "--out") {
         Some(file) => match create_private(Path::new(file)) {
-            Ok(file) => store.export(format, task.as_ref(), &mut std::io::BufWriter::new(file)),
+            Ok(file) => store.export_for(format, task.as_ref(), enterprise, &mut std::io::BufWriter::new(file)),
             Err(error) => Err(ExportError::Output(error)),
         },
-        None => store.export(format, task.as_ref(), &mut std::io::BufWriter::new(std::io::stdout().lock())),
+        None => store.export_for(format, task.as_ref(), enterprise, &mut std::io::BufWriter::new(std::io::stdout().lock())),
     };
     match result {
         Ok(done) => {

@@ -163,6 +163,18 @@ fn jsonl_line(out: &mut dyn Write, cus_ciq_no: &str, fields: &Map<String, Value>
 impl Store {
     /// Writes the store's declarations (or one task's) to `out` in `format`.
     pub fn export(&self, format: Format, task: Option<&TaskNumber>, out: &mut dyn Write) -> Result<Exported, ExportError> {
+        self.export_for(format, task, None, out)
+    }
+
+    /// [`Store::export`] of one enterprise's declarations (统一社会信用代码; those listed by its
+    /// tasks, see `enterprises.rs`). A task already implies its enterprise.
+    pub fn export_for(
+        &self,
+        format: Format,
+        task: Option<&TaskNumber>,
+        enterprise: Option<&str>,
+        out: &mut dyn Write,
+    ) -> Result<Exported, ExportError> {
         let tx = self.conn.unchecked_transaction()?;
         if let Some(task) = task {
             require_task(&tx, task)?;
@@ -172,7 +184,10 @@ impl Store {
                 "SELECT d.cus_ciq_no, d.head, d.list_row FROM task_declaration t JOIN declaration d ON d.cus_ciq_no = t.cus_ciq_no
                  WHERE t.task = ?1 ORDER BY t.cus_ciq_no",
             )?,
-            None => tx.prepare("SELECT cus_ciq_no, head, list_row FROM declaration WHERE ?1 IS NULL ORDER BY cus_ciq_no")?,
+            None => tx.prepare(&format!(
+                "SELECT cus_ciq_no, head, list_row FROM declaration WHERE {} ORDER BY cus_ciq_no",
+                super::enterprises::declaration_matches("cus_ciq_no", "?1")
+            ))?,
         };
         let mut goods = tx.prepare("SELECT line FROM goods_line WHERE cus_ciq_no = ?1 ORDER BY seq")?;
         if format == Format::Csv {
@@ -180,7 +195,7 @@ impl Store {
             csv_line(out, HEAD_COLUMNS.iter().chain(GOODS_COLUMNS).map(|(_, header)| *header))?;
         }
         let mut done = Exported::default();
-        let mut rows = declarations.query([task.map(|t| t.0.as_str())])?;
+        let mut rows = declarations.query([task.map_or(enterprise, |t| Some(t.0.as_str()))])?;
         while let Some(row) = rows.next()? {
             let cus: String = row.get(0)?;
             let head: Option<String> = row.get(1)?;

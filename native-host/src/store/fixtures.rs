@@ -2,12 +2,13 @@
 //! and details shaped as the portal sends them (see `datalink_core::portal`).
 
 use datalink_core::calendar::Date;
-use datalink_core::checkpoint::{DetailSave, ListPageSave, TaskCreate, WindowDone};
+use datalink_core::checkpoint::{DetailSave, ListPageSave, TaskCreate, TaskFinish, WindowDone};
 use datalink_core::period::DateRange;
 use datalink_core::plan::{period_key, Window};
 use datalink_core::portal::{Detail, ListRow};
 use datalink_core::task::{
-    Conditions, DateTime, DeclarationType, Direction, DirectionChoice, Role, StatusChoice, StatusSide, Stream, TaskNumber, TypeChoice,
+    Conditions, DateTime, DeclarationType, Direction, DirectionChoice, Role, StatusChoice, StatusSide, Stream, TaskNumber, TaskState,
+    TypeChoice,
 };
 use serde_json::{json, Map, Value};
 
@@ -49,6 +50,7 @@ pub fn create_one_stream(first: &str, last: &str) -> TaskCreate {
         portal: "http://127.0.0.1:8080".into(),
         operator: "许斯维".into(),
         now: time("2026-05-25 14:33:52"),
+        enterprise: None,
     }
 }
 
@@ -133,4 +135,87 @@ pub fn done(task: &TaskNumber, window: &Window, pass: u32, total: u64) -> Window
 
 pub fn save(task: &TaskNumber, detail: Detail) -> DetailSave {
     DetailSave { task: task.clone(), detail }
+}
+
+// ── Certificates (`store::trade`, `report`): tasks that ask for everything a certificate needs. ──
+
+/// A certifiable task (both types, both directions, 结关) over `first..=last`.
+pub fn certifiable_task(store: &mut Store, first: &str, last: &str, at: &str) -> TaskNumber {
+    let mut create: TaskCreate = create_one_stream(first, last);
+    create.conditions.types = TypeChoice::Both;
+    create.conditions.directions = DirectionChoice::Both;
+    create.now = time(at);
+    store.task_create(&create).unwrap().number
+}
+
+pub fn streams() -> Vec<Stream> {
+    let mut out = Vec::new();
+    for direction in Direction::BOTH {
+        for declaration_type in [DeclarationType::General, DeclarationType::Filing] {
+            out.push(Stream { direction, declaration_type, status: StatusSide::Closed });
+        }
+    }
+    out
+}
+
+pub fn export_row(n: u32, update_time: &str) -> ListRow {
+    let mut r = row(&format!("E2026{n:013}"), update_time);
+    r.ie_flag = "E".into();
+    r.raw.insert("cusIEFlag".into(), "E".into());
+    r.raw.insert("consignorCname".into(), "西安数据协同贸易有限公司".into());
+    r.raw.insert("cnsnTradeScc".into(), "91610000MA6TEST01X".into());
+    r
+}
+
+/// Lists and reconciles `rows` (by direction) in every stream's one window over the month;
+/// `reconcile_all = false` leaves the last row without its detail.
+pub fn sync_month(store: &mut Store, task: &TaskNumber, first: &str, last: &str, rows: &[ListRow], reconcile_all: bool) {
+    sync_month_with(store, task, first, last, rows, reconcile_all, &detail_for);
+}
+
+/// [`sync_month`] with the details `detail` makes.
+pub fn sync_month_with(
+    store: &mut Store,
+    task: &TaskNumber,
+    first: &str,
+    last: &str,
+    rows: &[ListRow],
+    reconcile_all: bool,
+    detail: &dyn Fn(&ListRow) -> Detail,
+) {
+    for stream in streams() {
+        let span = range(first, last);
+        let w = Window { period: datalink_core::plan::period_key(span.first), stream, span, lookup: false };
+        let mine: Vec<ListRow> = rows
+            .iter()
+            .filter(|r| r.ie_flag == stream.direction.code() && stream.declaration_type == DeclarationType::General)
+            .cloned()
+            .collect();
+        let n = mine.len() as u64;
+        store.list_page(&page(task, &w, 1, 0, n, mine.clone())).unwrap();
+        store.window_done(&done(task, &w, 1, n)).unwrap();
+        for (i, r) in mine.iter().enumerate() {
+            if reconcile_all || i + 1 < mine.len() {
+                let mut detail = detail(r);
+                detail.ie_flag = r.ie_flag.clone();
+                assert!(store.detail_save(&save(task, detail)).unwrap().reconciled);
+            }
+        }
+    }
+}
+
+pub fn finish(store: &mut Store, task: &TaskNumber) -> TaskState {
+    store.task_finish(&TaskFinish { task: task.clone(), now: time("2026-05-25 15:00:00") }).unwrap().task.state
+}
+
+
+/// The detail of `row` with goods lines of these `(tradeCurr, declTotal)`.
+pub fn detail_with_goods(row: &ListRow, goods: &[(&str, &str)]) -> Detail {
+    let mut detail = detail_for(row);
+    detail.goods = goods
+        .iter()
+        .enumerate()
+        .map(|(i, (curr, total))| object(json!({"gNo": (i + 1).to_string(), "codeTs": "8471300000", "gName": "货物", "declTotal": total, "tradeCurr": curr})))
+        .collect();
+    detail
 }

@@ -49,21 +49,25 @@
 //!
 //! Map of the module: [`schema`] (tables, migrations), `tasks` (task records, log, 协同记录),
 //! `sync` (windows, pages, details, snapshot), `report` (per-period counts, 执行完毕 or not),
-//! [`export`] (JSONL / CSV), [`cli`] (`datalink-host export`, `db check`, `db bench`), `pages`
+//! `enterprises` (several enterprises in one store: the filter every `enterprise` parameter
+//! uses, `enterprises`), [`export`] (JSONL / CSV), [`cli`] (`datalink-host export`, `db check`, `db bench`), `pages`
 //! (what the extension's pages read: 协同记录, 详情, 预览, XLSX / CSV files; `xlsx` writes the XLSX).
 
 pub mod cli;
+mod documents;
+mod enterprises;
 pub mod export;
 mod pages;
 mod report;
 pub mod schema;
 mod sync;
 mod tasks;
+pub mod trade;
 mod xlsx;
 
 mod bench;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -107,6 +111,12 @@ pub enum StoreError {
     /// A bug or an unexpected SQLite failure.
     #[error("internal store error: {0}")]
     Internal(String),
+    /// `document_save`: a PDF over `MAX_PDF_BYTES`.
+    #[error("document too large: {0}")]
+    DocumentTooLarge(String),
+    /// `document_save`: bytes that are not a whole PDF.
+    #[error("not a PDF: {0}")]
+    DocumentNotPdf(String),
 }
 
 impl StoreError {
@@ -121,6 +131,8 @@ impl StoreError {
             StoreError::TaskNotFound(_) => ErrorCode::TaskNotFound,
             StoreError::Invalid(_) => ErrorCode::InvalidRequest,
             StoreError::Internal(_) => ErrorCode::Internal,
+            StoreError::DocumentTooLarge(_) => ErrorCode::DocumentTooLarge,
+            StoreError::DocumentNotPdf(_) => ErrorCode::DocumentNotPdf,
         }
     }
 
@@ -191,6 +203,8 @@ pub struct Ack {}
 /// One open store: a connection with the settings above and the newest schema.
 pub struct Store {
     conn: Connection,
+    /// The database's folder: official documents live under `<folder>/documents/`.
+    folder: PathBuf,
 }
 
 impl std::fmt::Debug for Store {
@@ -213,7 +227,8 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn })
+        let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(Store { conn, folder })
     }
 
     /// Runs `f` in a deferred transaction that is rolled back afterwards: a consistent read.
@@ -299,12 +314,29 @@ pub fn default_path() -> Result<PathBuf> {
 /// never creates a file). A failed open is not remembered: the next request tries again.
 static SHARED: Mutex<Option<Store>> = Mutex::new(None);
 
+/// An error a store request can end with: the store's own, or a richer one built on it (the
+/// reports' `ReportError`), each with its stable code.
+pub trait RequestError: From<StoreError> + std::fmt::Display + Send + 'static {
+    fn code(&self) -> ErrorCode;
+    fn to_info(&self) -> ErrorInfo;
+}
+
+impl RequestError for StoreError {
+    fn code(&self) -> ErrorCode {
+        StoreError::code(self)
+    }
+    fn to_info(&self) -> ErrorInfo {
+        StoreError::to_info(self)
+    }
+}
+
 /// Runs one store request on the blocking pool against the shared store and serializes its
 /// reply. `what` (the request type) is all that is logged of it.
-pub async fn call<T, F>(what: &'static str, f: F) -> std::result::Result<Value, ErrorInfo>
+pub async fn call<T, E, F>(what: &'static str, f: F) -> std::result::Result<Value, ErrorInfo>
 where
     T: Serialize,
-    F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    E: RequestError,
+    F: FnOnce(&mut Store) -> std::result::Result<T, E> + Send + 'static,
 {
     let joined = tokio::task::spawn_blocking(move || {
         let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
@@ -317,7 +349,7 @@ where
             }
         };
         let reply = f(store)?;
-        Ok::<Value, StoreError>(serde_json::to_value(reply)?)
+        Ok::<Value, E>(serde_json::to_value(reply).map_err(StoreError::from)?)
     })
     .await;
     match joined {

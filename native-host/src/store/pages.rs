@@ -52,15 +52,19 @@ impl Store {
         let to = query.to.map(|d| format!("{d} 23:59:59"));
         let state = query.state.map(state_name);
         let directions = query.directions.map(|d| serde_json::to_value(d).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
-        let filter = "(?1 IS NULL OR instr(operator, ?1) > 0) AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at <= ?3) \
-                      AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR COALESCE(json_extract(conditions, '$.directions'), 'both') = ?5)";
+        let enterprise = non_empty(&query.enterprise);
+        let filter = format!(
+            "(?1 IS NULL OR instr(operator, ?1) > 0) AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at <= ?3) \
+             AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR COALESCE(json_extract(conditions, '$.directions'), 'both') = ?5) AND {}",
+            super::enterprises::task_matches("task", "?8")
+        );
         self.read(|conn| {
             let total: i64 = conn
                 .prepare_cached(&format!("SELECT count(*) FROM task WHERE {filter}"))?
-                .query_row(params![operator, from, to, state, directions], |r| r.get(0))?;
+                .query_row(params![operator, from, to, state, directions, None::<i64>, None::<i64>, enterprise], |r| r.get(0))?;
             let numbers = conn
                 .prepare_cached(&format!("SELECT number FROM task WHERE {filter} ORDER BY number DESC LIMIT ?6 OFFSET ?7"))?
-                .query_map(params![operator, from, to, state, directions, limit, offset], |r| r.get::<_, String>(0))?
+                .query_map(params![operator, from, to, state, directions, limit, offset, enterprise], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let tasks = numbers.into_iter().map(|n| load_task(conn, &datalink_core::task::TaskNumber(n))).collect::<Result<Vec<_>>>()?;
             Ok(TaskList { total: uint(total), tasks })
@@ -178,24 +182,39 @@ impl Store {
         request: &ExportRequest,
         mut f: impl FnMut(&str, &Map<String, Value>, &[Map<String, Value>]) -> Result<()>,
     ) -> Result<(u64, u64)> {
+        let enterprise: Option<String> = non_empty(&request.enterprise).map(str::to_owned);
         self.read(|conn| {
-            let (sql, args): (&str, Vec<rusqlite::types::Value>) = match (&request.task, &request.range) {
+            let (sql, args): (String, Vec<rusqlite::types::Value>) = match (&request.task, &request.range) {
                 (Some(task), _) => {
                     require_task(conn, task)?;
                     (
                         "SELECT d.cus_ciq_no, d.head, d.list_row FROM task_declaration t JOIN declaration d ON d.cus_ciq_no = t.cus_ciq_no
-                         WHERE t.task = ?1 ORDER BY t.cus_ciq_no",
+                         WHERE t.task = ?1 ORDER BY t.cus_ciq_no"
+                            .to_owned(),
                         vec![task.0.clone().into()],
                     )
                 }
                 (None, Some(range)) => (
-                    "SELECT cus_ciq_no, head, list_row FROM declaration
-                     WHERE substr(replace(ie_date, '-', ''), 1, 8) BETWEEN ?1 AND ?2 ORDER BY cus_ciq_no",
-                    vec![range.first.to_string().replace('-', "").into(), range.last.to_string().replace('-', "").into()],
+                    format!(
+                        "SELECT cus_ciq_no, head, list_row FROM declaration
+                         WHERE substr(replace(ie_date, '-', ''), 1, 8) BETWEEN ?1 AND ?2 AND {} ORDER BY cus_ciq_no",
+                        super::enterprises::declaration_matches("cus_ciq_no", "?3")
+                    ),
+                    vec![
+                        range.first.to_string().replace('-', "").into(),
+                        range.last.to_string().replace('-', "").into(),
+                        enterprise.into(),
+                    ],
                 ),
-                (None, None) => ("SELECT cus_ciq_no, head, list_row FROM declaration ORDER BY cus_ciq_no", vec![]),
+                (None, None) => (
+                    format!(
+                        "SELECT cus_ciq_no, head, list_row FROM declaration WHERE {} ORDER BY cus_ciq_no",
+                        super::enterprises::declaration_matches("cus_ciq_no", "?1")
+                    ),
+                    vec![enterprise.into()],
+                ),
             };
-            let mut statement = conn.prepare(sql)?;
+            let mut statement = conn.prepare(&sql)?;
             let mut rows = statement.query(params_from_iter(&args))?;
             let (mut declarations, mut lines) = (0u64, 0u64);
             while let Some(row) = rows.next()? {
@@ -508,13 +527,13 @@ mod tests {
         let bare = store.declaration_get(&cus(2)).unwrap().unwrap();
         assert_eq!((bare.head, bare.goods.len(), bare.list_row.unwrap()["cusDecStatusName"].clone()), (None, 0, Value::from("结关")));
         assert_eq!(store.declaration_get("I20269999999999999").unwrap(), None);
-        let _ = DeclarationRef { cus_ciq_no: cus(1) };
+        let _ = DeclarationRef { cus_ciq_no: cus(1), enterprise: None };
     }
 
     #[test]
     fn the_csv_export_is_the_hosts_csv() {
         let (_dir, store, task) = one_task();
-        let request = ExportRequest { task: Some(task.clone()), range: None, format: ExportFormat::Csv };
+        let request = ExportRequest { task: Some(task.clone()), range: None, format: ExportFormat::Csv, enterprise: None };
         let file = store.export_file(&request).unwrap();
         let bytes = base64::engine::general_purpose::STANDARD.decode(&file.base64).unwrap();
         let mut expected = Vec::new();
@@ -528,10 +547,10 @@ mod tests {
     #[test]
     fn a_range_export_takes_the_declarations_of_those_days() {
         let (_dir, store, _task) = one_task();
-        let range = |first: &str, last: &str| ExportRequest { task: None, range: Some(range(first, last)), format: ExportFormat::Csv };
+        let range = |first: &str, last: &str| ExportRequest { task: None, range: Some(range(first, last)), format: ExportFormat::Csv, enterprise: None };
         assert_eq!(store.export_file(&range("2026-01-27", "2026-01-27")).unwrap().declarations, 25);
         assert_eq!(store.export_file(&range("2026-01-28", "2026-12-31")).unwrap().declarations, 0);
-        let all = ExportRequest { task: None, range: None, format: ExportFormat::Csv };
+        let all = ExportRequest { task: None, range: None, format: ExportFormat::Csv, enterprise: None };
         assert_eq!(store.export_file(&all).unwrap().declarations, 25);
     }
 
@@ -544,7 +563,7 @@ mod tests {
     #[test]
     fn the_xlsx_has_a_sheet_of_heads_and_one_of_goods_lines() {
         let (_dir, store, task) = one_task();
-        let file = store.export_file(&ExportRequest { task: Some(task), range: None, format: ExportFormat::Xlsx }).unwrap();
+        let file = store.export_file(&ExportRequest { task: Some(task), range: None, format: ExportFormat::Xlsx, enterprise: None }).unwrap();
         let bytes = base64::engine::general_purpose::STANDARD.decode(&file.base64).unwrap();
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let workbook = sheet(&mut zip, "xl/workbook.xml");

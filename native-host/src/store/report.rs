@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use datalink_core::checkpoint::{Counts, MissingDeclaration, PeriodCounts, TaskFinish, TaskReport};
+use datalink_core::documents::DocumentCounts;
 use datalink_core::period::{periods, DateRange};
 use datalink_core::plan::Window;
 use datalink_core::task::{TaskNumber, TaskState};
@@ -46,7 +47,7 @@ pub(crate) fn task_counts(conn: &Connection, task: &str) -> Result<Option<Counts
 const NAMED_PERIODS: usize = 6;
 
 /// The report, and the periods whose days or query families no window covered.
-fn build(conn: &Connection, number: &TaskNumber) -> Result<(TaskReport, Vec<String>)> {
+pub(super) fn build(conn: &Connection, number: &TaskNumber) -> Result<(TaskReport, Vec<String>)> {
     let task = load_task(conn, number)?;
     let conditions = &task.conditions;
     let windows = conn
@@ -69,11 +70,11 @@ fn build(conn: &Connection, number: &TaskNumber) -> Result<(TaskReport, Vec<Stri
     // the task has rows in, so the periods always add up to the totals.
     let mut shown: Vec<PeriodCounts> = if conditions.lookup.is_some() {
         let key = planned.first().map(|(w, ..)| w.period.clone()).unwrap_or_else(|| periods(conditions.range)[0].key());
-        vec![PeriodCounts { period: key, first: conditions.range.first, last: conditions.range.last, counts: Counts::default() }]
+        vec![PeriodCounts { period: key, first: conditions.range.first, last: conditions.range.last, counts: Counts::default(), documents: None }]
     } else {
         periods(conditions.range)
             .into_iter()
-            .map(|p| PeriodCounts { period: p.key(), first: p.span.first, last: p.span.last, counts: Counts::default() })
+            .map(|p| PeriodCounts { period: p.key(), first: p.span.first, last: p.span.last, counts: Counts::default(), documents: None })
             .collect()
     };
     let mut queried: BTreeMap<String, u64> = BTreeMap::new();
@@ -95,7 +96,7 @@ fn build(conn: &Connection, number: &TaskNumber) -> Result<(TaskReport, Vec<Stri
     extra.dedup();
     for period in extra {
         let span = spans.get(&period).copied().unwrap_or(conditions.range);
-        shown.push(PeriodCounts { period, first: span.first, last: span.last, counts: Counts::default() });
+        shown.push(PeriodCounts { period, first: span.first, last: span.last, counts: Counts::default(), documents: None });
     }
     for p in &mut shown {
         p.counts.queried = queried.get(&p.period).copied().unwrap_or(0);
@@ -152,7 +153,20 @@ fn build(conn: &Connection, number: &TaskNumber) -> Result<(TaskReport, Vec<Stri
     uncovered.sort();
     uncovered.dedup();
 
-    let report = TaskReport { task, periods: shown, total, missing, failed_windows };
+    // The fourth count, for a task with documents (`documents_plan`).
+    let mut documents = None;
+    if super::documents::with_documents(conn, &number.0)? {
+        let per_period = super::documents::period_counts(conn, &number.0)?;
+        let mut sum = DocumentCounts::default();
+        for p in &mut shown {
+            let counts = per_period.get(&p.period).copied().unwrap_or_default();
+            sum.entries += counts.entries;
+            sum.stored += counts.stored;
+            p.documents = Some(counts);
+        }
+        documents = Some(sum);
+    }
+    let report = TaskReport { task, periods: shown, total, missing, failed_windows, documents };
     Ok((report, uncovered))
 }
 
@@ -173,6 +187,14 @@ fn verdict(report: &TaskReport, uncovered: &[String]) -> Option<String> {
     }
     if !report.failed_windows.is_empty() {
         parts.push(format!("{} 个查询窗口未完成", report.failed_windows.len()));
+    }
+    let short: Vec<&PeriodCounts> = report.periods.iter().filter(|p| p.documents.is_some_and(|d| !d.agree())).collect();
+    for p in short.iter().take(NAMED_PERIODS) {
+        let d = p.documents.unwrap_or_default();
+        parts.push(format!("{} 报关单打印件 {} 份，应有 {} 份", p.period, d.stored, d.entries));
+    }
+    if short.len() > NAMED_PERIODS {
+        parts.push(format!("等 {} 个时间段报关单打印件不全", short.len()));
     }
     if !report.missing.is_empty() && disagree.is_empty() {
         parts.push(format!("{} 票报关单未核销", report.missing.len()));

@@ -38,6 +38,23 @@
 //! * `task_declaration`: a declaration as one task listed it (window, pass, period, list row) and
 //!   whether the task reconciled it (核销): the source of 命中数 / 核销数.
 //! * `task_log`: 执行日志 lines.
+//!
+//! # Version 2 (the certificate, issue #7)
+//!
+//! ```text
+//! setting          key → value: the issuer's name, the seal's text, the company name override
+//! data_file        a user's imported rate table or holiday calendar (CSV text, merged over the shipped one)
+//! certificate      every certificate issued: number, inputs, verification code, PDF hash
+//! ```
+//!
+//! # Version 3 (official documents, several enterprises, issue #10)
+//!
+//! * `task.enterprise_scc` / `enterprise_name` / `enterprise_code`: the enterprise whose portal
+//!   session ran the task (NULL for tasks of older versions: the store's only enterprise).
+//! * `task.with_documents`: the task also fetches each declaration's official documents.
+//! * `document`: per declaration and kind (`pdf` 报关单打印件, `receipts` 回执, `attachments`
+//!   随附单证 list), the version it belongs to (`update_time`); a PDF lives on disk (`path`
+//!   relative to the documents folder, `sha256`, `bytes`), the lists as JSON (`content`).
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -50,7 +67,7 @@ pub const APPLICATION_ID: i64 = 0x444C_4E4B;
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[n]` upgrades a file from version `n` to `n + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = "
 CREATE TABLE task (
@@ -165,6 +182,54 @@ CREATE TABLE task_log (
 ) WITHOUT ROWID;
 ";
 
+const V2: &str = "
+CREATE TABLE setting (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE data_file (
+    name         TEXT PRIMARY KEY,
+    content      TEXT NOT NULL,
+    rows         INTEGER NOT NULL,
+    imported_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE certificate (
+    number       TEXT PRIMARY KEY,
+    issued_at    TEXT NOT NULL,
+    range_from   TEXT NOT NULL,
+    range_to     TEXT NOT NULL,
+    inputs       TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    declarations INTEGER NOT NULL,
+    pdf_sha256   TEXT NOT NULL,
+    signature    TEXT
+);
+";
+
+/// Version 3 (issue #10): the enterprise a task ran for (several enterprises in one store, taken
+/// from the portal session), whether it fetches official documents, and the documents stored.
+const V3: &str = "
+ALTER TABLE task ADD COLUMN enterprise_scc TEXT;
+ALTER TABLE task ADD COLUMN enterprise_name TEXT;
+ALTER TABLE task ADD COLUMN enterprise_code TEXT;
+ALTER TABLE task ADD COLUMN with_documents INTEGER NOT NULL DEFAULT 0 CHECK (with_documents IN (0, 1));
+CREATE INDEX task_by_enterprise ON task (enterprise_scc, number);
+
+CREATE TABLE document (
+    cus_ciq_no   TEXT NOT NULL REFERENCES declaration (cus_ciq_no) ON DELETE CASCADE,
+    kind         TEXT NOT NULL CHECK (kind IN ('pdf', 'receipts', 'attachments')),
+    update_time  TEXT NOT NULL,
+    path         TEXT,
+    sha256       TEXT,
+    bytes        INTEGER,
+    content      TEXT,
+    fetched_at   TEXT NOT NULL,
+    PRIMARY KEY (cus_ciq_no, kind)
+) WITHOUT ROWID;
+";
+
 /// Brings `conn` to [`VERSION`].
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     migrate_to(conn, VERSION)
@@ -245,16 +310,29 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_file_goes_from_0_to_1() {
+    fn an_empty_file_goes_to_the_current_version() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 0").unwrap();
         let store = Store::open(&path).unwrap();
         let conn = store.connection();
-        assert_eq!(version(conn), 1);
+        assert_eq!(version(conn), VERSION);
         assert_eq!(
             tables(conn),
-            ["declaration", "declaration_history", "goods_line", "task", "task_declaration", "task_log", "task_window", "window_page"]
+            [
+                "certificate",
+                "data_file",
+                "declaration",
+                "declaration_history",
+                "document",
+                "goods_line",
+                "setting",
+                "task",
+                "task_declaration",
+                "task_log",
+                "task_window",
+                "window_page"
+            ]
         );
         assert_eq!(conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0)).unwrap(), APPLICATION_ID);
     }
@@ -274,11 +352,25 @@ mod tests {
                 )
                 .unwrap();
             }
+            if before >= 2 {
+                conn.execute("INSERT INTO setting (key, value) VALUES ('issuer', '陕西电子口岸有限责任公司')", []).unwrap();
+            }
             drop(conn);
-            let store = Store::open(&path).unwrap();
+            let mut store = Store::open(&path).unwrap();
             assert_eq!(version(store.connection()), VERSION, "from {before}");
             let tasks: i64 = store.connection().query_row("SELECT count(*) FROM task", [], |r| r.get(0)).unwrap();
             assert_eq!(tasks, i64::from(before >= 1));
+            // Version 3: a task of an older version ran for the store's only enterprise, without documents.
+            if before >= 1 {
+                let (scc, documents): (Option<String>, i64) =
+                    store.connection().query_row("SELECT enterprise_scc, with_documents FROM task", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+                assert_eq!((scc, documents), (None, 0), "from {before}");
+            }
+            // Version 2's tables work on an upgraded file, and keep what was there.
+            let issuer = store.setting("issuer").unwrap();
+            assert_eq!(issuer.as_deref(), (before >= 2).then_some("陕西电子口岸有限责任公司"), "from {before}");
+            store.set_settings(&[("seal".to_owned(), "证明专用章".to_owned())].into_iter().collect()).unwrap();
+            assert_eq!(store.setting("seal").unwrap().as_deref(), Some("证明专用章"));
         }
     }
 

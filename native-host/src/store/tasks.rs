@@ -4,12 +4,12 @@
 //! second (`20260525143352001`), allocated inside the creating transaction so two tasks never
 //! share one. Times are the engine's local `DateTime`s, stored as `YYYY-MM-DD HH:MM:SS` text.
 
-use datalink_core::checkpoint::{LogCategory, LogLine, TaskCreate, TaskList, TaskListQuery, TaskLogAppend, TaskRecord, TaskStateChange};
+use datalink_core::checkpoint::{Enterprise, LogCategory, LogLine, TaskCreate, TaskList, TaskListQuery, TaskLogAppend, TaskRecord, TaskStateChange};
 use datalink_core::task::{DateTime, TaskNumber, TaskState};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::{report, Result, Store, StoreError};
+use super::{enterprises, report, Result, Store, StoreError};
 
 /// `task_log`'s reply: how many lines were written (0 for a batch that repeats the log's tail,
 /// i.e. a retried request).
@@ -71,7 +71,8 @@ pub(crate) fn parse_time(text: &str) -> Result<DateTime> {
     DateTime::parse(text).ok_or_else(|| StoreError::Internal("a stored time is not YYYY-MM-DD HH:MM:SS".into()))
 }
 
-const TASK_COLUMNS: &str = "number, conditions, portal, operator, state, created_at, started_at, ended_at, message";
+const TASK_COLUMNS: &str =
+    "number, conditions, portal, operator, state, created_at, started_at, ended_at, message, enterprise_scc, enterprise_name, enterprise_code";
 
 /// A `task` row as stored, before its JSON and times are read.
 struct TaskRow {
@@ -84,6 +85,8 @@ struct TaskRow {
     started_at: Option<String>,
     ended_at: Option<String>,
     message: Option<String>,
+    /// 统一社会信用代码, 企业名称, 海关编码 (NULL for tasks of older versions).
+    enterprise: (Option<String>, Option<String>, Option<String>),
 }
 
 fn task_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
@@ -97,11 +100,13 @@ fn task_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
         started_at: row.get(6)?,
         ended_at: row.get(7)?,
         message: row.get(8)?,
+        enterprise: (row.get(9)?, row.get(10)?, row.get(11)?),
     })
 }
 
 fn into_record(conn: &Connection, row: TaskRow) -> Result<TaskRecord> {
     let counts = report::task_counts(conn, &row.number)?;
+    let documents = super::documents::task_documents(conn, &row.number)?;
     Ok(TaskRecord {
         conditions: serde_json::from_str(&row.conditions)?,
         portal: row.portal,
@@ -112,6 +117,12 @@ fn into_record(conn: &Connection, row: TaskRow) -> Result<TaskRecord> {
         ended_at: row.ended_at.as_deref().map(parse_time).transpose()?,
         message: row.message,
         counts,
+        documents,
+        enterprise: row.enterprise.0.map(|scc| Enterprise {
+            scc,
+            name: row.enterprise.1.unwrap_or_default(),
+            code: row.enterprise.2.unwrap_or_default(),
+        }),
         number: TaskNumber(row.number),
     })
 }
@@ -145,6 +156,7 @@ impl Store {
             return Err(StoreError::Invalid("the range ends before it starts".into()));
         }
         let conditions = serde_json::to_string(&request.conditions)?;
+        let enterprise = request.enterprise.as_ref().filter(|e| !e.scc.trim().is_empty());
         self.write(|tx| {
             let second = TaskNumber::new(request.now, 0).0[..14].to_owned();
             let taken: i64 =
@@ -161,9 +173,19 @@ impl Store {
                 sequence += 1;
             };
             tx.prepare_cached(
-                "INSERT INTO task (number, conditions, portal, operator, state, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                "INSERT INTO task (number, conditions, portal, operator, state, created_at, enterprise_scc, enterprise_name, enterprise_code)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
             )?
-            .execute(params![number.0, conditions, request.portal, request.operator, request.now.to_string()])?;
+            .execute(params![
+                number.0,
+                conditions,
+                request.portal,
+                request.operator,
+                request.now.to_string(),
+                enterprise.map(|e| e.scc.as_str()),
+                enterprise.map(|e| e.name.as_str()),
+                enterprise.map(|e| e.code.as_str()),
+            ])?;
             load_task(tx, &number)
         })
     }
@@ -205,17 +227,21 @@ impl Store {
         let from = query.from.map(|d| format!("{d} 00:00:00"));
         let to = query.to.map(|d| format!("{d} 23:59:59"));
         let state = query.state.map(state_name);
-        let filter = "(?1 IS NULL OR instr(operator, ?1) > 0) AND (?2 IS NULL OR created_at >= ?2) \
-                      AND (?3 IS NULL OR created_at <= ?3) AND (?4 IS NULL OR state = ?4)";
+        let enterprise = query.enterprise.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        let filter = format!(
+            "(?1 IS NULL OR instr(operator, ?1) > 0) AND (?2 IS NULL OR created_at >= ?2) \
+             AND (?3 IS NULL OR created_at <= ?3) AND (?4 IS NULL OR state = ?4) AND {}",
+            enterprises::task_matches("task", "?7")
+        );
         let size = i64::from(page_size);
         let offset = i64::from(page - 1) * size;
         self.read(|conn| {
             let total: i64 = conn
                 .prepare_cached(&format!("SELECT count(*) FROM task WHERE {filter}"))?
-                .query_row(params![operator, from, to, state], |r| r.get(0))?;
+                .query_row(params![operator, from, to, state, None::<i64>, None::<i64>, enterprise], |r| r.get(0))?;
             let rows = conn
                 .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM task WHERE {filter} ORDER BY number DESC LIMIT ?5 OFFSET ?6"))?
-                .query_map(params![operator, from, to, state, size, offset], task_row)?
+                .query_map(params![operator, from, to, state, size, offset, enterprise], task_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let tasks = rows.into_iter().map(|row| into_record(conn, row)).collect::<Result<Vec<_>>>()?;
             Ok(TaskList { total: super::uint(total), tasks })

@@ -7,13 +7,15 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use datalink_core::checkpoint::{DetailSave, ListPageSave, TaskCreate, TaskFinish, TaskStateChange, WindowDone};
+use datalink_core::checkpoint::{
+    DetailSave, ListPageSave, TaskCreate, TaskFinish, TaskStateChange, WindowDone,
+};
 use datalink_core::period::DateRange;
 use datalink_core::plan::Window;
 use datalink_core::portal::{Detail, ListRow};
 use datalink_core::task::{
-    Conditions, DateTime, DeclarationType, Direction, DirectionChoice, Role, StatusChoice, StatusSide, Stream, TaskNumber, TaskState,
-    TypeChoice,
+    Conditions, DateTime, DeclarationType, Direction, DirectionChoice, Role, StatusChoice,
+    StatusSide, Stream, TaskNumber, TaskState, TypeChoice,
 };
 use serde_json::{json, Map, Value};
 
@@ -31,7 +33,11 @@ pub struct Host {
 impl Host {
     /// Starts the host with `DATALINK_DB=db`; its log goes to `log`.
     pub fn start(db: &Path, log: &Path) -> Host {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
         let mut child = Command::new(BIN)
             .arg("chrome-extension://kkaaldpdgcikdogodnihlanlipfoeboa/")
             .env("DATALINK_DB", db)
@@ -42,7 +48,12 @@ impl Host {
             .expect("start datalink-host");
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
-        Host { child, stdin, stdout, next_id: 1 }
+        Host {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        }
     }
 
     /// Sends `request` (an object without `id`) and returns the whole reply.
@@ -52,7 +63,9 @@ impl Host {
         request["id"] = json!(id);
         let payload = serde_json::to_vec(&request).unwrap();
         let stdin = self.stdin.as_mut().unwrap();
-        stdin.write_all(&(payload.len() as u32).to_ne_bytes()).unwrap();
+        stdin
+            .write_all(&(payload.len() as u32).to_ne_bytes())
+            .unwrap();
         stdin.write_all(&payload).unwrap();
         stdin.flush().unwrap();
         let mut len = [0u8; 4];
@@ -67,7 +80,12 @@ impl Host {
     /// Sends `request` and returns its `result`, failing the test on an error reply.
     pub fn ok(&mut self, request: Value) -> Value {
         let reply = self.reply(request.clone());
-        assert_eq!(reply["ok"], json!(true), "{} answered {reply}", request["type"]);
+        assert_eq!(
+            reply["ok"],
+            json!(true),
+            "{} answered {reply}",
+            request["type"]
+        );
         reply["result"].clone()
     }
 
@@ -97,7 +115,10 @@ pub fn time(text: &str) -> DateTime {
 }
 
 pub fn january() -> DateRange {
-    DateRange { first: "2026-01-01".parse().unwrap(), last: "2026-01-31".parse().unwrap() }
+    DateRange {
+        first: "2026-01-01".parse().unwrap(),
+        last: "2026-01-31".parse().unwrap(),
+    }
 }
 
 pub fn create(now: &str) -> TaskCreate {
@@ -113,13 +134,18 @@ pub fn create(now: &str) -> TaskCreate {
         portal: "http://127.0.0.1:18080".into(),
         operator: OPERATOR.into(),
         now: time(now),
+        enterprise: None,
     }
 }
 
 pub fn window() -> Window {
     Window {
         period: "2026-01".into(),
-        stream: Stream { direction: Direction::Import, declaration_type: DeclarationType::General, status: StatusSide::Closed },
+        stream: Stream {
+            direction: Direction::Import,
+            declaration_type: DeclarationType::General,
+            status: StatusSide::Closed,
+        },
         span: january(),
         lookup: false,
     }
@@ -139,8 +165,10 @@ pub fn cus(n: u32) -> String {
 pub fn row(n: u32) -> ListRow {
     let cus = cus(n);
     let entry = format!("6{}", &cus[1..]);
-    let raw = object(json!({"cusCiqNo": cus, "entryId": entry, "cusIEFlag": "I", "cusDecStatus": "10", "cusDecStatusName": "结关",
-        "iEDate": "20260127", "updateTime": "2026-01-28 10:00:00", "goodsNum": "2"}));
+    let raw = object(
+        json!({"cusCiqNo": cus, "entryId": entry, "cusIEFlag": "I", "cusDecStatus": "10", "cusDecStatusName": "结关",
+        "iEDate": "20260127", "updateTime": "2026-01-28 10:00:00", "goodsNum": "2"}),
+    );
     ListRow {
         cus_ciq_no: cus,
         entry_id: Some(entry),
@@ -163,12 +191,18 @@ pub fn detail(row: &ListRow) -> Detail {
         ie_date: "2026-01-27".into(),
         declaration_date: "2026-01-20".into(),
         update_time: row.update_time.clone(),
-        head: object(json!({"cusCiqNo": row.cus_ciq_no, "entryId": row.entry_id, "cusIEFlag": "I", "cusDecStatus": "10",
+        head: object(
+            json!({"cusCiqNo": row.cus_ciq_no, "entryId": row.entry_id, "cusIEFlag": "I", "cusDecStatus": "10",
             "iEDate": "2026-01-27", "dDate": "2026-01-20", "updateTime": row.update_time, "ownerName": "西安数据协同贸易有限公司",
-            "billNo": "COSU6123456780"})),
+            "billNo": "COSU6123456780"}),
+        ),
         goods: vec![
-            object(json!({"gNo": "1", "codeTs": "8471300000", "gName": "笔记本电脑", "declTotal": "6789.32", "tradeCurr": "USD"})),
-            object(json!({"gNo": "2", "codeTs": "8471607200", "gName": "鼠标, \"无线\"", "declTotal": "0.10", "tradeCurr": "USD"})),
+            object(
+                json!({"gNo": "1", "codeTs": "8471300000", "gName": "笔记本电脑", "declTotal": "6789.32", "tradeCurr": "USD"}),
+            ),
+            object(
+                json!({"gNo": "2", "codeTs": "8471607200", "gName": "鼠标, \"无线\"", "declTotal": "0.10", "tradeCurr": "USD"}),
+            ),
         ],
         documents: vec![],
     }
@@ -177,25 +211,70 @@ pub fn detail(row: &ListRow) -> Detail {
 /// A whole sync over the pipe: January, one window, `n` declarations, every one reconciled.
 /// Returns the task number.
 pub fn sync(host: &mut Host, now: &str, n: u32) -> TaskNumber {
-    let task: TaskNumber = serde_json::from_value(host.ok(request("task_create", &create(now)))["number"].clone()).unwrap();
-    host.ok(request("task_state", &TaskStateChange { task: task.clone(), state: TaskState::Running, now: time(now), message: None }));
+    let task: TaskNumber =
+        serde_json::from_value(host.ok(request("task_create", &create(now)))["number"].clone())
+            .unwrap();
+    host.ok(request(
+        "task_state",
+        &TaskStateChange {
+            task: task.clone(),
+            state: TaskState::Running,
+            now: time(now),
+            message: None,
+        },
+    ));
     let rows: Vec<ListRow> = (1..=n).map(row).collect();
-    let page = ListPageSave { task: task.clone(), window: window(), pass: 1, offset: 0, total: u64::from(n), rows: rows.clone() };
+    let page = ListPageSave {
+        task: task.clone(),
+        window: window(),
+        pass: 1,
+        offset: 0,
+        total: u64::from(n),
+        rows: rows.clone(),
+    };
     host.ok(request("list_page", &page));
-    host.ok(request("window_done", &WindowDone { task: task.clone(), window_key: window().key(), pass: 1, total: u64::from(n) }));
+    host.ok(request(
+        "window_done",
+        &WindowDone {
+            task: task.clone(),
+            window_key: window().key(),
+            pass: 1,
+            total: u64::from(n),
+        },
+    ));
     for r in &rows {
-        let saved = host.ok(request("detail_save", &DetailSave { task: task.clone(), detail: detail(r) }));
+        let saved = host.ok(request(
+            "detail_save",
+            &DetailSave {
+                task: task.clone(),
+                detail: detail(r),
+            },
+        ));
         assert_eq!(saved["reconciled"], json!(true), "{saved}");
     }
-    let report = host.ok(request("task_finish", &TaskFinish { task: task.clone(), now: time(now) }));
+    let report = host.ok(request(
+        "task_finish",
+        &TaskFinish {
+            task: task.clone(),
+            now: time(now),
+        },
+    ));
     assert_eq!(report["task"]["state"], json!("completed"), "{report}");
     task
 }
 
 /// Runs `datalink-host` with `args`; returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, Vec<u8>, String) {
-    let out = Command::new(BIN).args(args).env_remove("DATALINK_DB").output().unwrap();
-    (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("DATALINK_DB")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn temp() -> (tempfile::TempDir, PathBuf) {

@@ -93,6 +93,10 @@ pub struct LaunchOptions {
     pub db: Option<PathBuf>,
     /// More environment for the browser, hence for the host it starts (card backend, reader).
     pub env: Vec<(String, String)>,
+    /// Chromium's profile folder (`--user-data-dir`), kept when the browser closes; `None`: a
+    /// fresh temporary one, removed on drop. Chromium reads host manifests from its
+    /// `NativeMessagingHosts/` — where `datalink-host install` writes them (tests/install.rs).
+    pub user_data_dir: Option<PathBuf>,
 }
 
 impl LaunchOptions {
@@ -105,6 +109,7 @@ impl LaunchOptions {
             headed: false,
             db: None,
             env: Vec::new(),
+            user_data_dir: None,
         }
     }
 }
@@ -113,6 +118,8 @@ impl LaunchOptions {
 pub struct Browser {
     child: Child,
     profile: PathBuf,
+    /// Whether `profile` is ours to remove.
+    owns_profile: bool,
     db: PathBuf,
     socket: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
@@ -129,7 +136,8 @@ impl Browser {
     /// Starts Chromium with a fresh profile (a reused one keeps the old service worker).
     pub fn launch(options: &LaunchOptions) -> Result<Browser> {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        let profile = std::env::temp_dir().join(format!("datalink-e2e-{}-{stamp}", std::process::id()));
+        let owns_profile = options.user_data_dir.is_none();
+        let profile = options.user_data_dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("datalink-e2e-{}-{stamp}", std::process::id())));
         std::fs::create_dir_all(&profile).map_err(|e| err(format!("cannot create the profile: {e}")))?;
         if let Some(manifest) = &options.host_manifest {
             let dir = profile.join("NativeMessagingHosts");
@@ -181,7 +189,9 @@ impl Browser {
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let log = std::fs::read_to_string(profile.join("chromium.log")).unwrap_or_default();
-                let _ = std::fs::remove_dir_all(&profile);
+                if owns_profile {
+                    let _ = std::fs::remove_dir_all(&profile);
+                }
                 return Err(err(format!("Chromium exited ({status}) before DevTools came up:\n{}", tail(&log, 30))));
             }
             if Instant::now() > deadline {
@@ -194,7 +204,7 @@ impl Browser {
         if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
             stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| err(e.to_string()))?;
         }
-        Ok(Browser { child, profile, db, socket, next_id: 1 })
+        Ok(Browser { child, profile, owns_profile, db, socket, next_id: 1 })
     }
 
     /// The host's database for this browser.
@@ -335,7 +345,9 @@ impl Drop for Browser {
         let _ = self.socket.close(None);
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        if self.owns_profile {
+            let _ = std::fs::remove_dir_all(&self.profile);
+        }
     }
 }
 
@@ -628,5 +640,40 @@ impl Browser {
         let selector = serde_json::to_string(selector).map_err(|e| err(e.to_string()))?;
         let text = self.eval(page, &format!("(() => {{ const e = document.querySelector({selector}); return e ? e.textContent : null; }})()"))?;
         Ok(text.as_str().map(str::to_owned))
+    }
+}
+
+/// Today's date (UTC: the day portal-sim is told it is, and the day the tests plan with).
+pub fn today() -> datalink_core::calendar::Date {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400);
+    datalink_core::calendar::Date::from_day_number(i64::try_from(days).unwrap_or(0))
+}
+
+/// portal-sim running on its own runtime for one test; `sim.sim` is the simulator.
+pub struct Sim {
+    pub sim: portal_sim::RunningSim,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    /// Starts portal-sim with `config`, its admin API on and its "today" set to [`today`] unless
+    /// the config says otherwise.
+    pub fn start(mut config: portal_sim::SimConfig) -> Result<Sim> {
+        config.admin = true;
+        if config.today.is_none() {
+            config.today = Some(today().to_string().parse().map_err(|e| err(format!("{e:?}")))?);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| err(format!("tokio runtime: {e}")))?;
+        let sim = runtime.block_on(portal_sim::start(config)).map_err(|e| err(format!("portal-sim: {e:?}")))?;
+        Ok(Sim { sim, _runtime: runtime })
+    }
+
+    /// The simulator's ground truth as JSON (`/__sim/truth`).
+    pub fn truth(&self) -> Value {
+        serde_json::to_value(self.sim.truth()).unwrap_or(Value::Null)
     }
 }

@@ -11,34 +11,21 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use datalink_core::calendar::Date;
 use datalink_core::period::DateRange;
-use datalink_e2e::{artifacts_dir, truth_in_scope, Browser, Dist, LaunchOptions, Page};
+use datalink_e2e::{today, Sim, artifacts_dir, truth_in_scope, Browser, Dist, LaunchOptions, Page};
 use portal_sim::{RunningSim, SimConfig};
 use serde_json::{json, Value};
 
-struct Sim {
-    sim: RunningSim,
-    _runtime: tokio::runtime::Runtime,
-}
 
-fn today() -> Date {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
-    Date::from_day_number(days as i64)
-}
 
 fn start_sim(declarations: usize, seed: u64, latency_ms: u64) -> Sim {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let config = SimConfig {
-        admin: true,
         seed,
         declarations,
         latency_ms,
-        today: Some(today().to_string().parse().unwrap()),
         ..SimConfig::default()
     };
-    let sim = runtime.block_on(portal_sim::start(config)).unwrap();
-    Sim { sim, _runtime: runtime }
+    Sim::start(config).unwrap()
 }
 
 fn truth(sim: &RunningSim) -> Value {

@@ -7,36 +7,23 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use datalink_core::calendar::Date;
 use datalink_core::period::DateRange;
-use datalink_e2e::{export, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
+use datalink_e2e::{today, Sim, export, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
 use portal_sim::{FaultSpec, RunningSim, SimConfig};
 use serde_json::json;
 
 const TEST_SETTINGS: SyncSettings = SyncSettings { concurrency: 4, rate_per_second: 1000.0, page_size: 100, request_timeout_ms: 2500 };
 
-struct Sim {
-    sim: RunningSim,
-    _runtime: tokio::runtime::Runtime,
-}
 
-fn today() -> Date {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
-    Date::from_day_number(days as i64)
-}
 
 fn start_sim(declarations: usize, seed: u64, faults: &str) -> Sim {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let config = SimConfig {
-        admin: true,
         seed,
         declarations,
-        today: Some(today().to_string().parse().unwrap()),
         faults: faults.parse::<FaultSpec>().unwrap(),
         ..SimConfig::default()
     };
-    let sim = runtime.block_on(portal_sim::start(config)).unwrap();
-    Sim { sim, _runtime: runtime }
+    Sim::start(config).unwrap()
 }
 
 fn truth_in_scope(sim: &RunningSim, range: DateRange) -> BTreeSet<String> {

@@ -15,9 +15,23 @@
 //! | `shift_every` | K ≥ 1, default 3 | a change happens before every K-th range list query |
 //! | `detail_fail` | `cusCiqNo|cusCiqNo|…` | the detail of these always answers `ok:false` |
 //! | `only` | `list|detail|receipts|pdf` | restrict the four probabilistic faults to these routes |
+//! | `pdf_login` | probability 0–1 | a print (either PDF route) answers 200 `text/html` with the CAS login page |
+//! | `pdf_cut` | probability 0–1 | a print answers 200 with the PDF cut short (25–90 % of its bytes; the JSON variant: valid JSON, base64 of the cut bytes) |
+//! | `pdf_5xx` | probability 0–1 | a print answers 500 (Tomcat page), 502 or 503 |
+//! | `pdf_login_for`, `pdf_cut_for`, `pdf_5xx_for` | `cusCiqNo|cusCiqNo|…` | the same fault for the prints of these declarations |
+//! | `pdf_fail_times` | N ≥ 0, default 0 | a listed declaration's print fails N times, then is served (0: always fails) |
 //!
-//! The four probabilities must sum to at most 1. Example:
+//! The four general probabilities must sum to at most 1, and so must the three
+//! `pdf_*` ones. Example:
 //! `5xx=0.05,hang=0.01,garbage=0.01,html=0.01,expire_every=200,shift=5`.
+//!
+//! **Print faults.** A print request that meets no general fault then meets the
+//! `pdf_*` faults: first the listed declarations (`pdf_login_for` before
+//! `pdf_cut_for` before `pdf_5xx_for`, counting that declaration's faulted
+//! requests against `pdf_fail_times`), then a second draw
+//! `unit(mix(seed, k, "pdf-fault"))` over `[0,pdf_login) [.., +pdf_cut)
+//! [.., +pdf_5xx)`. A general `garbage` fault on the raw PDF route always cuts
+//! the bytes (never appends to them), so no faulted answer is a readable PDF.
 //!
 //! **Determinism.** Request *k* (counted from 1 over the data requests since
 //! the spec was set or the simulator reset) draws `u = unit(mix(seed, k, …))`
@@ -101,6 +115,27 @@ pub struct FaultSpec {
     pub detail_fail: BTreeSet<String>,
     /// Routes the probabilistic faults apply to (`None`: all data routes).
     pub only: Option<BTreeSet<DataRoute>>,
+    /// Probability of the login page instead of a print.
+    #[serde(default)]
+    pub pdf_login: f64,
+    /// Probability of a cut print.
+    #[serde(default)]
+    pub pdf_cut: f64,
+    /// Probability of a 5xx instead of a print.
+    #[serde(default, rename = "pdf5xx")]
+    pub pdf_5xx: f64,
+    /// Declarations whose print answers the login page.
+    #[serde(default)]
+    pub pdf_login_for: BTreeSet<String>,
+    /// Declarations whose print is cut.
+    #[serde(default)]
+    pub pdf_cut_for: BTreeSet<String>,
+    /// Declarations whose print answers a 5xx.
+    #[serde(default, rename = "pdf5xxFor")]
+    pub pdf_5xx_for: BTreeSet<String>,
+    /// How many times a listed declaration's print fails before it is served (0: always).
+    #[serde(default)]
+    pub pdf_fail_times: u64,
 }
 
 impl Default for FaultSpec {
@@ -116,6 +151,13 @@ impl Default for FaultSpec {
             shift_every: 3,
             detail_fail: BTreeSet::new(),
             only: None,
+            pdf_login: 0.0,
+            pdf_cut: 0.0,
+            pdf_5xx: 0.0,
+            pdf_login_for: BTreeSet::new(),
+            pdf_cut_for: BTreeSet::new(),
+            pdf_5xx_for: BTreeSet::new(),
+            pdf_fail_times: 0,
         }
     }
 }
@@ -181,14 +223,14 @@ impl FromStr for FaultSpec {
                         return Err(FaultSpecError("shift_every must be at least 1".into()));
                     }
                 }
-                "detail_fail" => {
-                    spec.detail_fail = value
-                        .split('|')
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_string)
-                        .collect();
-                }
+                "detail_fail" => spec.detail_fail = id_list(value),
+                "pdf_login" => spec.pdf_login = prob()?,
+                "pdf_cut" => spec.pdf_cut = prob()?,
+                "pdf_5xx" => spec.pdf_5xx = prob()?,
+                "pdf_login_for" => spec.pdf_login_for = id_list(value),
+                "pdf_cut_for" => spec.pdf_cut_for = id_list(value),
+                "pdf_5xx_for" => spec.pdf_5xx_for = id_list(value),
+                "pdf_fail_times" => spec.pdf_fail_times = int()?,
                 "only" => {
                     let mut routes = BTreeSet::new();
                     for r in value.split('|').map(str::trim).filter(|v| !v.is_empty()) {
@@ -200,7 +242,7 @@ impl FromStr for FaultSpec {
                 }
                 other => {
                     return Err(FaultSpecError(format!(
-                        "unknown key {other:?} (expected 5xx, hang, garbage, html, hang_ms, expire_every, shift, shift_every, detail_fail, only)"
+                        "unknown key {other:?} (expected 5xx, hang, garbage, html, hang_ms, expire_every, shift, shift_every, detail_fail, only, pdf_login, pdf_cut, pdf_5xx, pdf_login_for, pdf_cut_for, pdf_5xx_for, pdf_fail_times)"
                     )))
                 }
             }
@@ -211,8 +253,23 @@ impl FromStr for FaultSpec {
                 "probabilities sum to {sum}, more than 1"
             )));
         }
+        let pdf_sum = spec.pdf_login + spec.pdf_cut + spec.pdf_5xx;
+        if pdf_sum > 1.0 + 1e-9 {
+            return Err(FaultSpecError(format!(
+                "pdf_* probabilities sum to {pdf_sum}, more than 1"
+            )));
+        }
         Ok(spec)
     }
+}
+
+fn id_list(value: &str) -> BTreeSet<String> {
+    value
+        .split('|')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl fmt::Display for FaultSpec {
@@ -249,6 +306,28 @@ impl fmt::Display for FaultSpec {
         if let Some(only) = &self.only {
             let names: Vec<&str> = only.iter().map(|r| r.name()).collect();
             items.push(format!("only={}", names.join("|")));
+        }
+        for (k, v) in [
+            ("pdf_login", self.pdf_login),
+            ("pdf_cut", self.pdf_cut),
+            ("pdf_5xx", self.pdf_5xx),
+        ] {
+            if v > 0.0 {
+                items.push(format!("{k}={v}"));
+            }
+        }
+        for (k, set) in [
+            ("pdf_login_for", &self.pdf_login_for),
+            ("pdf_cut_for", &self.pdf_cut_for),
+            ("pdf_5xx_for", &self.pdf_5xx_for),
+        ] {
+            if !set.is_empty() {
+                let ids: Vec<&str> = set.iter().map(String::as_str).collect();
+                items.push(format!("{k}={}", ids.join("|")));
+            }
+        }
+        if self.pdf_fail_times > 0 {
+            items.push(format!("pdf_fail_times={}", self.pdf_fail_times));
         }
         if items.is_empty() {
             write!(f, "none")
@@ -328,6 +407,79 @@ pub fn decide(spec: &FaultSpec, seed: u64, k: u64, route: DataRoute) -> Option<F
         return Some(Fault::Html);
     }
     None
+}
+
+/// A fault on a print request (`pdf_*` keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PdfFault {
+    /// 200 `text/html` with the CAS login page.
+    Login,
+    /// 200 with the PDF cut after this fraction (per mille) of its bytes.
+    Cut(u32),
+    /// This 5xx status.
+    ServerError(u16),
+}
+
+impl PdfFault {
+    /// Short name for stats: `pdf_login`, `pdf_cut`, `pdf_5xx`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PdfFault::Login => "pdf_login",
+            PdfFault::Cut(_) => "pdf_cut",
+            PdfFault::ServerError(_) => "pdf_5xx",
+        }
+    }
+}
+
+/// The print fault for data request number `k` asking for `cus_ciq_no`'s print, whose
+/// earlier requests met `faulted` listed faults: a pure function of its arguments.
+pub fn decide_pdf(
+    spec: &FaultSpec,
+    seed: u64,
+    k: u64,
+    cus_ciq_no: &str,
+    faulted: u64,
+) -> Option<PdfFault> {
+    let sub = mix(seed, k, hash_str("pdf-fault-detail"));
+    let cut = PdfFault::Cut(250 + (sub >> 8) as u32 % 650);
+    let status = match sub % 5 {
+        0 => 502,
+        1 => 503,
+        _ => 500,
+    };
+    let listed_left = spec.pdf_fail_times == 0 || faulted < spec.pdf_fail_times;
+    if listed_left {
+        if spec.pdf_login_for.contains(cus_ciq_no) {
+            return Some(PdfFault::Login);
+        }
+        if spec.pdf_cut_for.contains(cus_ciq_no) {
+            return Some(cut);
+        }
+        if spec.pdf_5xx_for.contains(cus_ciq_no) {
+            return Some(PdfFault::ServerError(status));
+        }
+    }
+    let u = unit_from(mix(seed, k, hash_str("pdf-fault")));
+    let mut edge = spec.pdf_login;
+    if u < edge {
+        return Some(PdfFault::Login);
+    }
+    edge += spec.pdf_cut;
+    if u < edge {
+        return Some(cut);
+    }
+    edge += spec.pdf_5xx;
+    if u < edge {
+        return Some(PdfFault::ServerError(status));
+    }
+    None
+}
+
+/// Whether `cus_ciq_no` is on one of the `pdf_*_for` lists.
+pub fn pdf_listed(spec: &FaultSpec, cus_ciq_no: &str) -> bool {
+    spec.pdf_login_for.contains(cus_ciq_no)
+        || spec.pdf_cut_for.contains(cus_ciq_no)
+        || spec.pdf_5xx_for.contains(cus_ciq_no)
 }
 
 /// Apply a garble to a body.
@@ -466,6 +618,57 @@ mod tests {
             assert!(!g.is_empty());
         }
         assert!(garble(body, Garble::Malform).starts_with(b"{total:"));
+    }
+
+    #[test]
+    fn pdf_faults_parse_and_decide() {
+        let s: FaultSpec =
+            "pdf_login=0.2,pdf_cut=0.2,pdf_5xx=0.1,pdf_cut_for=E1|E2,pdf_login_for=I3,pdf_fail_times=2"
+                .parse()
+                .unwrap();
+        assert_eq!((s.pdf_login, s.pdf_cut, s.pdf_5xx), (0.2, 0.2, 0.1));
+        assert_eq!(s.pdf_cut_for.len(), 2);
+        assert_eq!(s.pdf_fail_times, 2);
+        assert_eq!(s.to_string().parse::<FaultSpec>().unwrap(), s);
+        assert!("pdf_cut=0.6,pdf_login=0.6".parse::<FaultSpec>().is_err());
+        assert!("pdf_cut=2".parse::<FaultSpec>().is_err());
+        // Listed: fails pdf_fail_times times, then only the draw applies.
+        assert_eq!(decide_pdf(&s, 1, 1, "I3", 0), Some(PdfFault::Login));
+        assert_eq!(decide_pdf(&s, 1, 2, "I3", 1), Some(PdfFault::Login));
+        assert!(matches!(
+            decide_pdf(&s, 1, 3, "E1", 0),
+            Some(PdfFault::Cut(250..=899))
+        ));
+        assert!(pdf_listed(&s, "E2") && !pdf_listed(&s, "E9"));
+        let always: FaultSpec = "pdf_5xx_for=E1".parse().unwrap();
+        for k in 1..50 {
+            assert!(matches!(
+                decide_pdf(&always, 1, k, "E1", k),
+                Some(PdfFault::ServerError(500 | 502 | 503))
+            ));
+            assert_eq!(decide_pdf(&always, 1, k, "E2", 0), None);
+        }
+        // The draw: roughly the asked shares, pure.
+        let draws: Vec<_> = (1..=4000).map(|k| decide_pdf(&s, 7, k, "E9", 0)).collect();
+        let again: Vec<_> = (1..=4000).map(|k| decide_pdf(&s, 7, k, "E9", 0)).collect();
+        assert_eq!(draws, again);
+        let count = |name: &str| draws.iter().flatten().filter(|f| f.name() == name).count();
+        assert!(
+            (650..950).contains(&count("pdf_login")),
+            "{}",
+            count("pdf_login")
+        );
+        assert!(
+            (650..950).contains(&count("pdf_cut")),
+            "{}",
+            count("pdf_cut")
+        );
+        assert!(
+            (300..500).contains(&count("pdf_5xx")),
+            "{}",
+            count("pdf_5xx")
+        );
+        assert_eq!(decide_pdf(&FaultSpec::default(), 7, 1, "E1", 0), None);
     }
 
     #[test]

@@ -38,6 +38,7 @@
 use std::collections::HashSet;
 
 use crate::catalog::{self, Item, SupvMode};
+use crate::config::EnterpriseSpec;
 use crate::date::{days_in_month, Date, DateTime};
 use crate::model::{
     decimal_from_cents, AttachedDoc, Container, Dataset, DecStatus, DeclKind, Declaration,
@@ -48,8 +49,29 @@ use crate::rng::{hash_str, mix, Rng};
 /// Generate the enterprise and `n` declarations with `queryDate` in
 /// `[from, to]` (swapped if reversed); `today` decides each one's status.
 pub fn generate(seed: u64, n: usize, from: Date, to: Date, today: Date) -> Dataset {
+    generate_with(
+        seed,
+        make_enterprise(seed),
+        n,
+        from,
+        to,
+        today,
+        &mut Ids::default(),
+    )
+}
+
+/// [`generate`] for a given enterprise, drawing identifiers unique among `ids` (shared by
+/// the enterprises of a [`World`], so no 统一编号 or 报关单号 repeats across them).
+pub(crate) fn generate_with(
+    seed: u64,
+    enterprise: Enterprise,
+    n: usize,
+    from: Date,
+    to: Date,
+    today: Date,
+    ids: &mut Ids,
+) -> Dataset {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
-    let enterprise = make_enterprise(seed);
     let mut date_rng = Rng::derived(seed, "dates");
     let mut dates = draw_dates(&mut date_rng, n, from, to);
     // The freshest declarations: when the range reaches (nearly) today, the
@@ -64,7 +86,6 @@ pub fn generate(seed: u64, n: usize, from: Date, to: Date, today: Date) -> Datas
         *d = to.add_days(-date_rng.range(0, 1)).max(from);
     }
     dates.sort();
-    let mut ids = Ids::default();
     let mut forge = Forge {
         rng: Rng::derived(seed, "declarations"),
         enterprise: &enterprise,
@@ -79,12 +100,179 @@ pub fn generate(seed: u64, n: usize, from: Date, to: Date, today: Date) -> Datas
                 status: (i >= first_fresh).then_some(DecStatus::Declared),
                 ..Fixed::default()
             };
-            forge.declaration(d, fixed, &mut ids)
+            forge.declaration(d, fixed, ids)
         })
         .collect();
     Dataset {
         enterprise,
         declarations,
+    }
+}
+
+/// Every enterprise of a run with its own declarations ([`generate_world`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct World {
+    /// Per enterprise, in configuration order. `members[0]` is exactly
+    /// `generate(seed, n, from, to, today)` unless a broker declares some of its
+    /// declarations (then only their `agent*` fields differ).
+    pub members: Vec<Dataset>,
+    /// Per enterprise: `Some(share)` for a customs broker.
+    pub broker_share: Vec<Option<f64>>,
+}
+
+/// The seed of extra enterprise `k` (1-based) of a run seeded `seed`.
+pub fn enterprise_seed(seed: u64, k: u64) -> u64 {
+    mix(seed, k, hash_str("enterprise-k"))
+}
+
+/// The enterprises of a run: the first from `(seed, n)` as [`generate`] makes it, then
+/// one per `extra` spec from [`enterprise_seed`]; finally each broker becomes the 申报单位
+/// of its share of the others' declarations without role `A` ([`World::assign_brokers`]).
+pub fn generate_world(
+    seed: u64,
+    n: usize,
+    extra: &[EnterpriseSpec],
+    from: Date,
+    to: Date,
+    today: Date,
+) -> World {
+    let mut ids = Ids::default();
+    let first = generate_with(seed, make_enterprise(seed), n, from, to, today, &mut ids);
+    let mut world = World {
+        members: vec![first],
+        broker_share: vec![None],
+    };
+    for (i, spec) in extra.iter().enumerate() {
+        let sub = enterprise_seed(seed, i as u64 + 1);
+        let ent = distinct_enterprise(&world.members, spec, sub);
+        let data = generate_with(sub, ent, spec.declarations, from, to, today, &mut ids);
+        world.members.push(data);
+        world
+            .broker_share
+            .push(spec.broker.then_some(spec.broker_share));
+    }
+    world.assign_brokers(seed);
+    world
+}
+
+impl World {
+    /// Whether enterprise `e` is a customs broker.
+    pub fn is_broker(&self, e: usize) -> bool {
+        self.broker_share.get(e).is_some_and(Option::is_some)
+    }
+
+    /// Make every broker the 申报单位 of its share of the others' declarations.
+    pub fn assign_brokers(&mut self, seed: u64) {
+        if !self.broker_share.iter().any(Option::is_some) {
+            return;
+        }
+        for e in 0..self.members.len() {
+            for i in 0..self.members[e].declarations.len() {
+                self.assign_broker(seed, e, i);
+            }
+        }
+    }
+
+    /// Decide who declares declaration `i` of enterprise `e`: if `e` does not declare it
+    /// itself (no role `A`), one draw `u = unit(mix(seed, hash(cusCiqNo), "broker"))` is laid
+    /// over the brokers' shares in order (skipping `e` itself); the broker it falls on
+    /// becomes `agentName`/`agentCode`/`agentScc`, otherwise the generated outside broker
+    /// stays.
+    pub fn assign_broker(&mut self, seed: u64, e: usize, i: usize) {
+        let Some(d) = self.members.get(e).and_then(|m| m.declarations.get(i)) else {
+            return;
+        };
+        if d.has_role(Role::A) {
+            return;
+        }
+        let u = crate::rng::unit_from(mix(seed, hash_str(&d.cus_ciq_no), hash_str("broker")));
+        let mut edge = 0.0;
+        let mut chosen = None;
+        for (b, share) in self.broker_share.iter().enumerate() {
+            let Some(share) = share else { continue };
+            if b == e {
+                continue;
+            }
+            edge += share;
+            if u < edge {
+                chosen = Some(b);
+                break;
+            }
+        }
+        let Some(b) = chosen else { return };
+        let broker = self.members[b].enterprise.clone();
+        let d = &mut self.members[e].declarations[i];
+        d.agent_name = broker.name;
+        d.agent_code = broker.customs_code;
+        d.agent_scc = broker.scc;
+    }
+}
+
+/// An enterprise for `spec` whose name, codes and card differ from every earlier one.
+fn distinct_enterprise(earlier: &[Dataset], spec: &EnterpriseSpec, seed: u64) -> Enterprise {
+    let clash = |e: &Enterprise| {
+        earlier.iter().any(|m| {
+            let o = &m.enterprise;
+            o.name == e.name
+                || o.scc == e.scc
+                || o.customs_code == e.customs_code
+                || o.card_no == e.card_no
+        })
+    };
+    let mut attempt = 0u64;
+    let mut ent = loop {
+        let s = if attempt == 0 {
+            seed
+        } else {
+            mix(seed, attempt, hash_str("enterprise-retry"))
+        };
+        let ent = if spec.broker {
+            make_broker(s)
+        } else {
+            make_enterprise(s)
+        };
+        if !clash(&ent) || attempt >= 64 {
+            break ent;
+        }
+        attempt += 1;
+    };
+    if let Some(name) = &spec.name {
+        ent.name = name.clone();
+    }
+    if let Some(scc) = &spec.scc {
+        ent.scc = scc.clone();
+    }
+    if let Some(code) = &spec.customs_code {
+        ent.customs_code = code.clone();
+    }
+    ent
+}
+
+/// A synthetic customs broker (报关企业) for `seed`.
+// GUESS: brokers' customs codes have "98" in digits 5–6, as the catalog's brokers
+// (portal-api.md does not describe the 海关编码's structure).
+pub fn make_broker(seed: u64) -> Enterprise {
+    let mut r = Rng::derived(seed, "broker");
+    let name = format!(
+        "{}{}{}",
+        r.pick(catalog::CITIES),
+        r.pick(catalog::BRANDS),
+        r.pick(&["报关有限公司", "国际货运代理有限公司", "通关服务有限公司"])
+    );
+    let scc = make_scc(&mut r, "610131");
+    let customs_code = format!("610198{}", r.digits(4));
+    let user_name = format!(
+        "{}{}",
+        r.pick(catalog::SURNAMES),
+        r.pick(catalog::GIVEN_NAMES)
+    );
+    let card_no = format!("89000{}", r.digits(8));
+    Enterprise {
+        name,
+        scc,
+        customs_code,
+        user_name,
+        card_no,
     }
 }
 
@@ -865,6 +1053,86 @@ mod tests {
         let c = generate(8, 120, d("2024-01-01"), d("2024-12-31"), d("2025-01-10"));
         assert_ne!(a.declarations, c.declarations);
         assert_ne!(a.enterprise, c.enterprise);
+    }
+
+    #[test]
+    fn a_world_keeps_the_first_enterprise_and_shares_out_the_brokers() {
+        let (from, to, today) = (d("2025-01-01"), d("2025-06-30"), d("2025-06-30"));
+        let single = generate(5, 150, from, to, today);
+        let clients = [EnterpriseSpec::client("2", 80)];
+        let w = generate_world(5, 150, &clients, from, to, today);
+        assert_eq!(
+            w.members[0], single,
+            "no broker: the first enterprise is untouched"
+        );
+        assert_eq!(w.members[1].declarations.len(), 80);
+        assert_ne!(w.members[1].enterprise.scc, single.enterprise.scc);
+        assert_eq!(w, generate_world(5, 150, &clients, from, to, today));
+
+        let specs = [
+            EnterpriseSpec::client("2", 80),
+            EnterpriseSpec::broker("3", 0.5),
+        ];
+        let w = generate_world(5, 150, &specs, from, to, today);
+        assert!(w.is_broker(2) && !w.is_broker(0) && !w.is_broker(1));
+        let broker = &w.members[2].enterprise;
+        assert!(broker.customs_code.starts_with("610198"));
+        assert_eq!(broker.customs_code.len(), 10);
+        assert!(w.members[2].declarations.is_empty());
+        let mut ciq = HashSet::new();
+        for (e, m) in w.members.iter().take(2).enumerate() {
+            let mine = |x: &Declaration| x.agent_scc == broker.scc;
+            let without_a: Vec<_> = m
+                .declarations
+                .iter()
+                .filter(|x| !x.has_role(Role::A))
+                .collect();
+            let declared = without_a.iter().filter(|x| mine(x)).count();
+            assert!(
+                declared * 4 > without_a.len() && declared * 4 < without_a.len() * 3,
+                "enterprise {e}: broker declared {declared} of {}",
+                without_a.len()
+            );
+            for x in &m.declarations {
+                assert!(
+                    ciq.insert(x.cus_ciq_no.clone()),
+                    "unique across enterprises"
+                );
+                if x.has_role(Role::A) {
+                    assert_eq!(x.agent_scc, m.enterprise.scc);
+                }
+                if mine(x) {
+                    assert_eq!(
+                        (x.agent_name.as_str(), x.agent_code.as_str()),
+                        (broker.name.as_str(), broker.customs_code.as_str())
+                    );
+                }
+            }
+        }
+        // Only the agent fields of the first enterprise's declarations changed.
+        for (a, b) in w.members[0].declarations.iter().zip(&single.declarations) {
+            let mut a = a.clone();
+            a.agent_name.clone_from(&b.agent_name);
+            a.agent_code.clone_from(&b.agent_code);
+            a.agent_scc.clone_from(&b.agent_scc);
+            assert_eq!(&a, b);
+        }
+        let named = EnterpriseSpec {
+            name: Some("西安测试贸易有限公司".into()),
+            scc: Some("91610131MA6TEST001".into()),
+            customs_code: Some("6101360001".into()),
+            ..EnterpriseSpec::client("2", 3)
+        };
+        let w = generate_world(5, 10, &[named], from, to, today);
+        let e = &w.members[1].enterprise;
+        assert_eq!(
+            (e.name.as_str(), e.scc.as_str(), e.customs_code.as_str()),
+            ("西安测试贸易有限公司", "91610131MA6TEST001", "6101360001")
+        );
+        assert!(w.members[1]
+            .declarations
+            .iter()
+            .all(|x| x.domestic_scc == e.scc || !x.has_role(Role::C)));
     }
 
     #[test]

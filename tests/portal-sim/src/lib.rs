@@ -11,11 +11,15 @@
 //!
 //! ## Pieces
 //!
-//! * [`generate()`]: the deterministic synthetic enterprise ([`Dataset`]).
+//! * [`generate()`]: the deterministic synthetic enterprise ([`Dataset`]);
+//!   [`generate_world()`]: several enterprises, brokers among them ([`World`]).
 //! * [`query`]: the `cusQuery` parameter decoding and filtering, pure.
 //! * [`render`]: the JSON and HTML the portal sends.
 //! * [`faults`]: the fault-spec language and its deterministic decisions.
-//! * [`session`]: `JSESSIONID`, CAS tickets, the card PIN.
+//! * [`session`]: `JSESSIONID`, CAS tickets, the card PINs; a session belongs
+//!   to the enterprise whose PIN opened it and sees only what that enterprise
+//!   sees (its own declarations; a broker also its clients' it declared).
+//! * [`pdf`]: the declaration print (a small deterministic PDF) and its SHA-256.
 //! * [`start()`] / [`RunningSim`]: the HTTP server on 127.0.0.1.
 //! * [`client`]: a minimal keep-alive HTTP/1.1 client for tests and the
 //!   benchmark.
@@ -48,9 +52,12 @@ pub mod rng;
 pub mod server;
 pub mod session;
 
-pub use config::{RateLimitAnswer, SimConfig};
+pub use config::{EnterpriseSpec, RateLimitAnswer, SimConfig};
 pub use date::{Date, DateTime};
 pub use faults::FaultSpec;
-pub use generate::generate;
-pub use model::{Dataset, Declaration, Enterprise, GoodsLine, Truth, TruthDeclaration};
-pub use server::{initial_truth, start, RunningSim, StartError, Stats};
+pub use generate::{generate, generate_world, World};
+pub use model::{
+    Attachment, Dataset, Declaration, Enterprise, EnterpriseTruth, GoodsLine, Truth,
+    TruthDeclaration,
+};
+pub use server::{initial_truth, start, DocumentStats, RunningSim, StartError, Stats};

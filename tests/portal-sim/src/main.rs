@@ -8,7 +8,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use portal_sim::{initial_truth, start, Date, FaultSpec, RateLimitAnswer, SimConfig};
+use portal_sim::{
+    initial_truth, start, Date, EnterpriseSpec, FaultSpec, RateLimitAnswer, SimConfig,
+};
 
 /// A local China Single Window declaration portal (报关单查询) for tests and
 /// benchmarks: same paths, encodings, paging, session and limits as the real
@@ -71,6 +73,10 @@ struct Cli {
     /// A session idle this many seconds expires.
     #[arg(long, default_value_t = 1800)]
     session_idle_secs: u64,
+    /// One more enterprise (repeatable): pin=PIN[,declarations=N][,broker[,share=0.5]]
+    /// [,name=NAME][,scc=SCC][,code=CUSTOMS_CODE]. The first enterprise is --pin/--declarations.
+    #[arg(long = "enterprise", value_name = "SPEC")]
+    enterprises: Vec<EnterpriseSpec>,
     /// Print the ground truth (as GET /__sim/truth would) as JSON and exit.
     #[arg(long)]
     dump_truth: bool,
@@ -85,14 +91,24 @@ FAULT SPEC (--faults, POST /__sim/faults): comma-separated key=value items
   shift=N, shift_every=K             N data changes, one before every K-th range list query (K=3)
   detail_fail=ID|ID                  these cusCiqNo always fail queryDecData (ok:false)
   only=list|detail|receipts|pdf      restrict the probabilistic faults to these routes
+  pdf_login=P, pdf_cut=P, pdf_5xx=P  prints only (sum <= 1): the CAS login page (200 text/html),
+                                     the PDF cut short (200), a 500/502/503
+  pdf_login_for=ID|ID, pdf_cut_for=ID|ID, pdf_5xx_for=ID|ID
+                                     the same for these cusCiqNo's prints
+  pdf_fail_times=N                   listed prints fail N times, then are served (0 = always)
 Decisions are a pure function of --seed and the request sequence.
+
+ENTERPRISES: --enterprise pin=22222222,declarations=300 --enterprise pin=33333333,broker
+  Each enterprise logs in with its own PIN and sees only its own declarations; a broker
+  also sees (roles A and D) the others' declarations it declared (its share, default 0.5,
+  of those where they are not the 申报单位 themselves).
 
 ROUTES (under --prefix): /cas/login, /deskserver/sw/deskIndex, /deskserver/sw/allVersion,
   /decserver/sw/dec/cusQueryZh, GET /decserver/sw/dec/merge/cusQuery,
   POST /decserver/sw/dec/merge/queryDecData, GET /decserver/sw/dec/common/queryCusDecRet,
   /decserver/entries/ftl/1/0/0/{cusCiqNo}.pdf, /decserver/entries/direct/ftl/1/0/0/{cusCiqNo}.pdf
 ADMIN (with --admin, at the root): GET /__sim/truth, GET /__sim/stats,
-  GET|POST /__sim/faults, POST /__sim/reset, POST /__sim/session";
+  GET|POST /__sim/faults, POST /__sim/reset, POST /__sim/session [body {\"enterprise\":N}]";
 
 impl Cli {
     fn config(self) -> SimConfig {
@@ -115,6 +131,7 @@ impl Cli {
             faults: self.faults,
             card_lock_after: self.card_lock_after,
             session_idle_secs: self.session_idle_secs,
+            extra_enterprises: self.enterprises,
         }
     }
 }
@@ -161,6 +178,17 @@ async fn main() -> ExitCode {
         config.seed,
         config.faults,
     );
+    for (i, e) in truth.enterprises.iter().enumerate().skip(1) {
+        eprintln!(
+            "portal-sim: enterprise {} {} ({}, {}){}: {} declarations in sight",
+            i + 1,
+            e.enterprise.name,
+            e.enterprise.scc,
+            e.enterprise.customs_code,
+            if e.broker { ", broker" } else { "" },
+            e.declarations.len(),
+        );
+    }
     eprintln!("portal-sim: card login at {}", sim.login_url());
     if config.admin {
         eprintln!("portal-sim: admin API at {}/__sim/", sim.origin());

@@ -420,7 +420,12 @@ pub struct Dataset {
     pub declarations: Vec<Declaration>,
 }
 
-/// A declaration plus derived per-currency totals, as served by `/__sim/truth`.
+/// A declaration plus what tests compare against, as served by `/__sim/truth`.
+///
+/// Besides the declaration's own fields (flattened): `valueByCurr`, `homeScc` (the
+/// 统一社会信用代码 of the enterprise whose declaration it is: for a broker's view, the
+/// client), `hasPdf`/`pdfSha256`/`pdfSize` (the print `…/entries/ftl/1/0/0/{cusCiqNo}.pdf`
+/// serves now, byte for byte) and `attachments` (随附单证 with their type names).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TruthDeclaration {
@@ -429,9 +434,61 @@ pub struct TruthDeclaration {
     pub declaration: Declaration,
     /// Σ `declTotal` per `tradeCurr`.
     pub value_by_curr: BTreeMap<String, String>,
+    /// 统一社会信用代码 of the enterprise the declaration belongs to.
+    #[serde(default)]
+    pub home_scc: String,
+    /// Whether the print exists (exactly when there is an `entryId`).
+    #[serde(default)]
+    pub has_pdf: bool,
+    /// SHA-256 of the print's bytes, lowercase hex; `None` without a print.
+    #[serde(default)]
+    pub pdf_sha256: Option<String>,
+    /// The print's size in bytes; `None` without a print.
+    #[serde(default)]
+    pub pdf_size: Option<u64>,
+    /// The 随附单证 (`preDecDocVo`) with their type names.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// One 随附单证 as the truth lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// `attTypeCode`.
+    pub type_code: String,
+    /// The type's name (发票, 装箱单, 合同).
+    pub type_name: String,
+    /// `attEdocNo`, the document's number.
+    pub number: String,
+    /// `attEdocId`.
+    pub edoc_id: String,
+    /// `entOrigFileName`.
+    pub file_name: String,
+}
+
+/// What one enterprise's session sees, in `/__sim/truth`'s `enterprises`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnterpriseTruth {
+    /// 0-based, in configuration order (0 = the first, `SimConfig::pin`).
+    pub index: usize,
+    /// Who it is (what its desktop shows).
+    pub enterprise: Enterprise,
+    /// A customs broker.
+    pub broker: bool,
+    /// How many of `declarations` are its own (the rest, a broker's, are its clients').
+    pub own: usize,
+    /// Every declaration its session can list, detail, print: its own, plus for a broker
+    /// the others' on which it is the 申报单位; `etpsCategory` is **this enterprise's**
+    /// roles (`["A","D"]` on a client's declaration). Sorted by `cusCiqNo`.
+    pub declarations: Vec<TruthDeclaration>,
 }
 
 /// `GET /__sim/truth`: every declaration as the portal holds it now.
+///
+/// `enterprise` and `declarations` are the **first** enterprise's (the only one by
+/// default); `enterprises` lists every enterprise with what its session sees.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Truth {
@@ -447,10 +504,13 @@ pub struct Truth {
     pub max_span_days: u32,
     /// Bumped by every change made during a run (the `shift` fault).
     pub revision: u64,
-    /// The enterprise.
+    /// The first enterprise.
     pub enterprise: Enterprise,
-    /// Every declaration, sorted by `cusCiqNo`.
+    /// The first enterprise's declarations, sorted by `cusCiqNo`.
     pub declarations: Vec<TruthDeclaration>,
+    /// Every enterprise and what its session sees.
+    #[serde(default)]
+    pub enterprises: Vec<EnterpriseTruth>,
 }
 
 /// Parse a non-negative decimal with at most 2 fraction digits into cents.

@@ -7,7 +7,17 @@
 //! (Chinese names) is left out because the base-14 fonts cannot show it; the
 //! bytes depend only on the declaration, never on the clock.
 
+use sha2::{Digest, Sha256};
+
 use crate::model::{Declaration, Enterprise};
+
+/// SHA-256 of `bytes` as 64 lowercase hex digits (the truth's `pdfSha256`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 fn pdf_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -145,5 +155,9 @@ mod tests {
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains(&d.cus_ciq_no));
         assert_eq!(pdf_text("a(b)\\c结"), "a\\(b\\)\\\\c?");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

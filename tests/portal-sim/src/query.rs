@@ -292,6 +292,12 @@ pub fn parse_list_query(
 impl ListQuery {
     /// Whether `d` is in this query's result set (before paging).
     pub fn matches(&self, d: &Declaration) -> bool {
+        self.matches_as(d, &d.etps_category)
+    }
+
+    /// [`ListQuery::matches`] for a viewer whose roles on `d` are `roles` (a broker's on a
+    /// client's declaration differ from the client's own `etpsCategory`).
+    pub fn matches_as(&self, d: &Declaration, roles: &[Role]) -> bool {
         if self.other_oper_type || d.cus_i_e_flag != self.ie {
             return false;
         }
@@ -299,7 +305,7 @@ impl ListQuery {
             return false;
         }
         match self.role {
-            Some(r) if d.has_role(r) => {}
+            Some(r) if roles.contains(&r) => {}
             _ => return false,
         }
         let status_ok = match &self.status {
@@ -347,7 +353,24 @@ pub fn run_list<'a>(
     q: &ListQuery,
     max_rows: usize,
 ) -> (usize, Vec<&'a Declaration>) {
-    let mut hits: Vec<&Declaration> = decls.iter().filter(|d| q.matches(d)).collect();
+    run_list_as(
+        decls.iter().map(|d| (d, d.etps_category.as_slice())),
+        q,
+        max_rows,
+    )
+}
+
+/// [`run_list`] over what one viewer sees: each declaration with the viewer's roles on it.
+pub fn run_list_as<'a, 'r>(
+    view: impl IntoIterator<Item = (&'a Declaration, &'r [Role])>,
+    q: &ListQuery,
+    max_rows: usize,
+) -> (usize, Vec<&'a Declaration>) {
+    let mut hits: Vec<&Declaration> = view
+        .into_iter()
+        .filter(|(d, roles)| q.matches_as(d, roles))
+        .map(|(d, _)| d)
+        .collect();
     hits.sort_by(|a, b| {
         let by_time = a.update_time.cmp(&b.update_time);
         let by_time = if q.ascending {

@@ -40,15 +40,21 @@ use tokio::task::JoinHandle;
 use crate::codec::{base64_encode, cookie_value, encode_uri_component, parse_query, query_value};
 use crate::config::{ConfigError, RateLimitAnswer, Resolved, SimConfig};
 use crate::date::DateTime;
-use crate::faults::{decide, garble, shift_due, DataRoute, Fault, FaultSpec};
-use crate::generate::{event_rng, generate, Fixed, Forge, Ids};
-use crate::model::{Dataset, DecStatus, Declaration, IeFlag, Truth, TruthDeclaration};
+use crate::faults::{
+    decide, decide_pdf, garble, pdf_listed, shift_due, DataRoute, Fault, FaultSpec, Garble,
+    PdfFault,
+};
+use crate::generate::{event_rng, generate_world, Fixed, Forge, Ids, World};
+use crate::model::{
+    Attachment, DecStatus, Declaration, Enterprise, EnterpriseTruth, IeFlag, Role, Truth,
+    TruthDeclaration,
+};
 use crate::query::{
-    error_body, parse_list_query, run_list, ListQuery, ListVariant, QueryError, StatusFilter,
+    error_body, parse_list_query, run_list_as, ListQuery, ListVariant, QueryError, StatusFilter,
 };
 use crate::render;
 use crate::rng::{hash_str, mix, unit_from};
-use crate::session::{Check, Login, Sessions};
+use crate::session::{Login, Sessions};
 
 // GUESS: Spring's content type for JSON (portal-api.md §1 confirms only the PDF's).
 const JSON: &str = "application/json;charset=UTF-8";
@@ -163,7 +169,7 @@ pub struct Stats {
     /// Per HTTP status code.
     pub by_status: BTreeMap<String, u64>,
     /// Faults injected, per kind (`5xx`, `hang`, `garbage`, `html`,
-    /// `detail_fail`, `expired`).
+    /// `detail_fail`, `expired`, `pdf_login`, `pdf_cut`, `pdf_5xx`).
     pub faults: BTreeMap<String, u64>,
     /// Requests refused by the rate limit.
     pub rate_limited: u64,
@@ -181,6 +187,29 @@ pub struct Stats {
     pub card_locked: bool,
     /// The fault spec in force.
     pub fault_spec: String,
+    /// The document routes: prints and receipts.
+    #[serde(default)]
+    pub documents: DocumentStats,
+}
+
+/// The document routes' counters in `/__sim/stats` (`documents`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentStats {
+    /// Requests to the document routes (both prints and the receipts), whatever the answer.
+    pub requests: u64,
+    /// Requests to either print route.
+    pub pdf_requests: u64,
+    /// Requests to `queryCusDecRet`.
+    pub receipts_requests: u64,
+    /// Complete prints sent (raw or as base64).
+    pub pdfs_served: u64,
+    /// Their bytes.
+    pub pdf_bytes: u64,
+    /// Prints refused: no 报关单号 yet, unknown, or another enterprise's declaration.
+    pub pdf_not_found: u64,
+    /// Faults met by print requests (general ones and `pdf_*`).
+    pub pdf_faults: u64,
 }
 
 #[derive(Default)]
@@ -191,12 +220,15 @@ struct Counters {
     faults: BTreeMap<String, u64>,
     rate_limited: u64,
     shift_events: u64,
+    documents: DocumentStats,
 }
 
 struct FaultState {
     spec: FaultSpec,
     data_requests: u64,
     range_lists: u64,
+    /// Per 统一编号: print requests that met a `pdf_*_for` fault.
+    pdf_faulted: HashMap<String, u64>,
 }
 
 struct Bucket {
@@ -213,39 +245,97 @@ pub const HOSTILE_STRINGS: &[&str] = &[
     "\"><iframe src=\"javascript:parent.__pwned=1\"></iframe>&amp;<b>",
 ];
 
+/// A broker's roles on a client's declaration it declared.
+// GUESS: a broker is both the 申报单位 (A) and the 录入单位 (D) of what it declares
+// (portal-api.md §2 lists the roles, not who holds them).
+pub const BROKER_ROLES: &[Role] = &[Role::A, Role::D];
+
 struct Data {
-    dataset: Dataset,
-    index: HashMap<String, usize>,
+    world: World,
+    /// 统一编号 → (enterprise, position in its declarations).
+    index: HashMap<String, (usize, usize)>,
     ids: Ids,
     revision: u64,
 }
 
+/// One declaration in a viewer's sight: (home enterprise, position, declaration, the
+/// viewer's roles on it).
+type Seen<'a> = (usize, usize, &'a Declaration, &'a [Role]);
+
 impl Data {
-    fn new(dataset: Dataset) -> Data {
-        let index = dataset
-            .declarations
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.cus_ciq_no.clone(), i))
-            .collect();
-        let ids = Ids::of(&dataset.declarations);
+    fn new(world: World) -> Data {
+        let mut index = HashMap::new();
+        let mut ids = Ids::default();
+        for (e, m) in world.members.iter().enumerate() {
+            for (i, d) in m.declarations.iter().enumerate() {
+                index.insert(d.cus_ciq_no.clone(), (e, i));
+            }
+            let more = Ids::of(&m.declarations);
+            ids.ciq.extend(more.ciq);
+            ids.entry.extend(more.entry);
+        }
         Data {
-            dataset,
+            world,
             index,
             ids,
             revision: 0,
         }
     }
 
-    fn get(&self, id: &str) -> Option<&Declaration> {
-        self.index.get(id).map(|i| &self.dataset.declarations[*i])
+    fn enterprise(&self, e: usize) -> Option<&Enterprise> {
+        self.world.members.get(e).map(|m| &m.enterprise)
+    }
+
+    /// Whether `viewer` is a broker and the 申报单位 of `d`.
+    fn declares(&self, viewer: usize, d: &Declaration) -> bool {
+        self.world.is_broker(viewer)
+            && self
+                .enterprise(viewer)
+                .is_some_and(|ent| ent.scc == d.agent_scc)
+    }
+
+    /// Declaration `id` if `viewer`'s session may see it, with its home enterprise.
+    fn visible(&self, viewer: usize, id: &str) -> Option<(usize, &Declaration)> {
+        let (e, i) = *self.index.get(id)?;
+        let d = &self.world.members[e].declarations[i];
+        (e == viewer || self.declares(viewer, d)).then_some((e, d))
+    }
+
+    /// Everything `viewer` sees: its own declarations with their roles, then (a broker)
+    /// the others' it declared, with [`BROKER_ROLES`].
+    fn view(&self, viewer: usize) -> impl Iterator<Item = Seen<'_>> + '_ {
+        let broker = self.world.is_broker(viewer);
+        let scc = self.enterprise(viewer).map_or("", |e| e.scc.as_str());
+        self.world
+            .members
+            .iter()
+            .enumerate()
+            .filter(move |(e, _)| *e == viewer || broker)
+            .flat_map(move |(e, m)| {
+                m.declarations.iter().enumerate().filter_map(move |(i, d)| {
+                    if e == viewer {
+                        Some((e, i, d, d.etps_category.as_slice()))
+                    } else if d.agent_scc == scc {
+                        Some((e, i, d, BROKER_ROLES))
+                    } else {
+                        None
+                    }
+                })
+            })
+    }
+
+    /// The print of a declaration `viewer` may see, if it has a 报关单号.
+    fn pdf(&self, viewer: usize, id: &str) -> Option<Vec<u8>> {
+        let (home, d) = self.visible(viewer, id)?;
+        d.entry_id.as_ref()?;
+        Some(crate::pdf::declaration_pdf(d, self.enterprise(home)?))
     }
 }
 
 /// The simulator's shared state.
 pub(crate) struct Sim {
     r: Resolved,
-    initial: Dataset,
+    initial: World,
     data: RwLock<Data>,
     sessions: Mutex<Sessions>,
     faults: Mutex<FaultState>,
@@ -311,17 +401,25 @@ fn jsessionid(headers: &HeaderMap) -> Option<String> {
 
 /// What a data route may go on to do after the gate.
 enum Gate {
-    Go(Option<Fault>),
+    /// A valid session of `viewer`; this is data request number `k`; the fault it met.
+    Go {
+        viewer: usize,
+        k: u64,
+        fault: Option<Fault>,
+    },
     Stop(Response),
 }
 
 impl Sim {
     fn new(r: Resolved, shutdown: watch::Receiver<bool>) -> Sim {
         let c = &r.cfg;
-        let initial = generate(c.seed, c.declarations, r.from, r.to, r.today);
-        let sessions = Sessions::new(
+        let initial = initial_world(&r);
+        let pins = std::iter::once(c.pin.clone())
+            .chain(c.extra_enterprises.iter().map(|e| e.pin.clone()))
+            .collect();
+        let sessions = Sessions::with_pins(
             c.seed,
-            &c.pin,
+            pins,
             c.card_lock_after,
             Duration::from_secs(c.session_idle_secs),
         );
@@ -333,6 +431,7 @@ impl Sim {
                 spec: c.faults.clone(),
                 data_requests: 0,
                 range_lists: 0,
+                pdf_faulted: HashMap::new(),
             }),
             counters: Mutex::new(Counters::default()),
             bucket: Mutex::new(Bucket {
@@ -382,6 +481,17 @@ impl Sim {
     fn count(&self, route: Route, status: StatusCode) {
         let mut c = lock(&self.counters);
         c.requests += 1;
+        match route {
+            Route::Pdf | Route::PdfDirect => {
+                c.documents.requests += 1;
+                c.documents.pdf_requests += 1;
+            }
+            Route::Receipts => {
+                c.documents.requests += 1;
+                c.documents.receipts_requests += 1;
+            }
+            _ => {}
+        }
         let code = status.as_u16().to_string();
         let rs = c.by_route.entry(route.name().to_string()).or_default();
         rs.requests += 1;
@@ -433,20 +543,22 @@ impl Sim {
         let drawn = {
             let mut f = lock(&self.faults);
             let expire_every = f.spec.expire_every;
-            let check = lock(&self.sessions).check(id.as_deref(), true, expire_every);
-            if check == Check::Valid {
-                f.data_requests += 1;
-                Ok(decide(&f.spec, self.seed(), f.data_requests, route))
-            } else {
-                Err(expire_every)
+            let viewer = lock(&self.sessions).check_as(id.as_deref(), true, expire_every);
+            match viewer {
+                Some(viewer) => {
+                    f.data_requests += 1;
+                    let k = f.data_requests;
+                    Ok((viewer, k, decide(&f.spec, self.seed(), k, route)))
+                }
+                None => Err(expire_every),
             }
         };
         match drawn {
-            Ok(fault) => {
+            Ok((viewer, k, fault)) => {
                 if let Some(fault) = fault {
                     self.count_fault(fault.name());
                 }
-                Gate::Go(fault)
+                Gate::Go { viewer, k, fault }
             }
             Err(expire_every) => {
                 if id.is_some() && expire_every > 0 {
@@ -484,6 +596,22 @@ impl Sim {
         }
     }
 
+    /// The `pdf_*` fault for data request `k` asking for `id`'s print (counted).
+    fn pdf_fault(&self, k: u64, id: &str) -> Option<PdfFault> {
+        let fault = {
+            let mut f = lock(&self.faults);
+            let faulted = f.pdf_faulted.get(id).copied().unwrap_or(0);
+            let fault = decide_pdf(&f.spec, self.seed(), k, id, faulted);
+            if fault.is_some() && pdf_listed(&f.spec, id) {
+                *f.pdf_faulted.entry(id.to_string()).or_default() += 1;
+            }
+            fault
+        }?;
+        self.count_fault(fault.name());
+        lock(&self.counters).documents.pdf_faults += 1;
+        Some(fault)
+    }
+
     fn truth(&self) -> Truth {
         build_truth(&read(&self.data), &self.r)
     }
@@ -497,6 +625,7 @@ impl Sim {
         };
         let fault_spec = lock(&self.faults).spec.to_string();
         let c = lock(&self.counters);
+        let documents = c.documents.clone();
         Stats {
             requests: c.requests,
             by_route: c.by_route.clone(),
@@ -510,6 +639,7 @@ impl Sim {
             failed_logins: failed,
             card_locked: locked,
             fault_spec,
+            documents,
         }
     }
 
@@ -518,6 +648,7 @@ impl Sim {
         f.spec = spec;
         f.data_requests = 0;
         f.range_lists = 0;
+        f.pdf_faulted.clear();
     }
 
     /// Test-only (`POST /__sim/hostile`): markup and script in the texts a client shows —
@@ -527,10 +658,18 @@ impl Sim {
     fn make_hostile(&self) -> usize {
         let mut data = write(&self.data);
         let h = |i: usize| HOSTILE_STRINGS[i % HOSTILE_STRINGS.len()];
-        data.dataset.enterprise.user_name = format!("{}许斯维", h(0));
-        data.dataset.enterprise.name = format!("{}西安数据协同贸易有限公司", h(1));
-        let n = data.dataset.declarations.len();
-        for (i, d) in data.dataset.declarations.iter_mut().enumerate() {
+        let mut n = 0;
+        for (e, member) in data.world.members.iter_mut().enumerate() {
+            member.enterprise.user_name = format!("{}许斯维", h(e));
+            member.enterprise.name = format!("{}西安数据协同贸易有限公司", h(e + 1));
+            n += member.declarations.len();
+        }
+        let all = data
+            .world
+            .members
+            .iter_mut()
+            .flat_map(|m| m.declarations.iter_mut());
+        for (i, d) in all.enumerate() {
             d.owner_name = format!("{}{}", h(i + 1), d.owner_name);
             d.domestic_name = format!("{}{}", h(i), d.domestic_name);
             d.overseas_name = format!("{} {}", d.overseas_name, h(i + 2));
@@ -554,14 +693,17 @@ impl Sim {
             let mut f = lock(&self.faults);
             f.data_requests = 0;
             f.range_lists = 0;
+            f.pdf_faulted.clear();
         }
         *lock(&self.counters) = Counters::default();
         self.request_no.store(0, Ordering::Relaxed);
     }
 
-    /// The `shift` fault: change one declaration inside `q`'s window so a
-    /// client paging through it sees the offsets move (see [`crate::faults`]).
-    fn shift(&self, event: u64, q: &ListQuery) {
+    /// The `shift` fault: change one declaration inside `q`'s window, as `viewer` sees
+    /// it, so a client paging through it sees the offsets move (see [`crate::faults`]).
+    /// A new declaration is the viewer's own; a broker's session only advances existing
+    /// ones (its clients' declarations are not its own to create).
+    fn shift(&self, event: u64, q: &ListQuery, viewer: usize) {
         let (Some((start, end)), Some(_), Some(_), false) =
             (q.range, q.kind, q.role, q.other_oper_type)
         else {
@@ -571,51 +713,59 @@ impl Sim {
         let mut rng = event_rng(self.seed(), event);
         let mut data = write(&self.data);
         let latest = data
-            .dataset
-            .declarations
+            .world
+            .members
             .iter()
+            .flat_map(|m| m.declarations.iter())
             .filter_map(|d| DateTime::parse(&d.update_time).ok())
             .max()
             .unwrap_or_else(|| self.r.today.at(12, 0, 0));
         let now = latest.add_secs(rng.range(1, 120));
-        let in_window: Vec<usize> = data
-            .dataset
-            .declarations
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| {
+        let in_window: Vec<(usize, usize)> = data
+            .view(viewer)
+            .filter(|(_, _, d, roles)| {
                 d.cus_i_e_flag == q.ie
                     && Some(d.dcl_trn_rel_flag) == q.kind
-                    && q.role.is_some_and(|r| d.has_role(r))
+                    && q.role.is_some_and(|r| roles.contains(&r))
                     && d.query_date >= start
                     && d.query_date <= end
             })
-            .map(|(i, _)| i)
+            .map(|(e, i, _, _)| (e, i))
             .collect();
-        let open: Vec<usize> = in_window
+        let status_of = |data: &Data, (e, i): (usize, usize)| {
+            data.world.members[e].declarations[i].cus_dec_status
+        };
+        let open: Vec<(usize, usize)> = in_window
             .iter()
             .copied()
-            .filter(|i| !data.dataset.declarations[*i].cus_dec_status.is_closed())
+            .filter(|at| !status_of(&data, *at).is_closed())
             .collect();
         let today_in_window = start <= self.r.today && self.r.today <= end;
         let target = match q.status {
             StatusFilter::Closed => open.first().map(|_| (*rng.pick(&open), DecStatus::Closed)),
             _ if today_in_window && rng.chance(0.5) => None,
             _ => open.first().map(|_| {
-                let i = *rng.pick(&open);
-                let next = match data.dataset.declarations[i].cus_dec_status {
+                let at = *rng.pick(&open);
+                let next = match status_of(&data, at) {
                     DecStatus::Declared => DecStatus::Checked,
                     DecStatus::Checked | DecStatus::Inspection => DecStatus::Released,
                     _ => DecStatus::Closed,
                 };
-                (i, next)
+                (at, next)
             }),
         };
         match target {
-            Some((i, to)) => {
-                let Data { dataset, ids, .. } = &mut *data;
-                advance(&mut dataset.declarations[i], to, now, ids, &mut rng);
+            Some(((e, i), to)) => {
+                let Data { world, ids, .. } = &mut *data;
+                advance(
+                    &mut world.members[e].declarations[i],
+                    to,
+                    now,
+                    ids,
+                    &mut rng,
+                );
             }
+            None if data.world.is_broker(viewer) => return,
             None => {
                 let status = if q.status == StatusFilter::Closed {
                     DecStatus::Closed
@@ -633,15 +783,15 @@ impl Sim {
                     day.at(10, 0, 0)
                 };
                 let role = q.role;
+                let Some(enterprise) = data.enterprise(viewer).cloned() else {
+                    return;
+                };
                 let Data {
-                    dataset,
-                    ids,
-                    index,
-                    ..
+                    world, ids, index, ..
                 } = &mut *data;
                 let mut forge = Forge {
                     rng,
-                    enterprise: &dataset.enterprise,
+                    enterprise: &enterprise,
                     today: self.r.today,
                 };
                 let mut d = forge.declaration(
@@ -659,8 +809,11 @@ impl Sim {
                 if let Some(last) = d.receipts.last_mut() {
                     last.notice_date = now.to_string();
                 }
-                index.insert(d.cus_ciq_no.clone(), dataset.declarations.len());
-                dataset.declarations.push(d);
+                let own = &mut world.members[viewer].declarations;
+                index.insert(d.cus_ciq_no.clone(), (viewer, own.len()));
+                own.push(d);
+                let at = own.len() - 1;
+                world.assign_broker(self.seed(), viewer, at);
             }
         }
         data.revision += 1;
@@ -669,17 +822,83 @@ impl Sim {
     }
 }
 
-fn build_truth(data: &Data, r: &Resolved) -> Truth {
-    let mut declarations: Vec<TruthDeclaration> = data
-        .dataset
-        .declarations
+fn truth_declaration(d: &Declaration, home: &Enterprise) -> TruthDeclaration {
+    let pdf = d
+        .entry_id
+        .is_some()
+        .then(|| crate::pdf::declaration_pdf(d, home));
+    let attachments = d
+        .docs
         .iter()
-        .map(|d| TruthDeclaration {
-            value_by_curr: d.value_by_curr(),
-            declaration: d.clone(),
+        .map(|doc| Attachment {
+            type_code: doc.att_type_code.clone(),
+            type_name: crate::catalog::DOC_TYPES
+                .iter()
+                .find(|(code, _)| *code == doc.att_type_code)
+                .map_or("", |(_, name)| name)
+                .to_string(),
+            number: doc.att_edoc_no.clone(),
+            edoc_id: doc.att_edoc_id.clone(),
+            file_name: doc.ent_orig_file_name.clone(),
         })
         .collect();
-    declarations.sort_by(|a, b| a.declaration.cus_ciq_no.cmp(&b.declaration.cus_ciq_no));
+    TruthDeclaration {
+        value_by_curr: d.value_by_curr(),
+        declaration: d.clone(),
+        home_scc: home.scc.clone(),
+        has_pdf: pdf.is_some(),
+        pdf_sha256: pdf.as_deref().map(crate::pdf::sha256_hex),
+        pdf_size: pdf.map(|b| b.len() as u64),
+        attachments,
+    }
+}
+
+fn build_truth(data: &Data, r: &Resolved) -> Truth {
+    let members = &data.world.members;
+    // Each declaration once, as its home enterprise holds it.
+    let own: Vec<Vec<TruthDeclaration>> = members
+        .iter()
+        .map(|m| {
+            m.declarations
+                .iter()
+                .map(|d| truth_declaration(d, &m.enterprise))
+                .collect()
+        })
+        .collect();
+    let by_cmp = |a: &TruthDeclaration, b: &TruthDeclaration| {
+        a.declaration.cus_ciq_no.cmp(&b.declaration.cus_ciq_no)
+    };
+    let enterprises: Vec<EnterpriseTruth> = members
+        .iter()
+        .enumerate()
+        .map(|(v, m)| {
+            let broker = data.world.is_broker(v);
+            let mut declarations = own[v].clone();
+            if broker {
+                for (_, list) in own.iter().enumerate().filter(|(e, _)| *e != v) {
+                    for t in list {
+                        if t.declaration.agent_scc == m.enterprise.scc {
+                            let mut seen = t.clone();
+                            seen.declaration.etps_category = BROKER_ROLES.to_vec();
+                            declarations.push(seen);
+                        }
+                    }
+                }
+            }
+            declarations.sort_by(by_cmp);
+            EnterpriseTruth {
+                index: v,
+                enterprise: m.enterprise.clone(),
+                broker,
+                own: own[v].len(),
+                declarations,
+            }
+        })
+        .collect();
+    let declarations = enterprises
+        .first()
+        .map(|e| e.declarations[..].to_vec())
+        .unwrap_or_default();
     Truth {
         seed: r.cfg.seed,
         today: r.today,
@@ -687,17 +906,32 @@ fn build_truth(data: &Data, r: &Resolved) -> Truth {
         to: r.to,
         max_span_days: r.cfg.max_span_days,
         revision: data.revision,
-        enterprise: data.dataset.enterprise.clone(),
+        enterprise: members
+            .first()
+            .map(|m| m.enterprise.clone())
+            .unwrap_or_else(|| crate::generate::make_enterprise(r.cfg.seed)),
         declarations,
+        enterprises,
     }
+}
+
+fn initial_world(r: &Resolved) -> World {
+    let c = &r.cfg;
+    generate_world(
+        c.seed,
+        c.declarations,
+        &c.extra_enterprises,
+        r.from,
+        r.to,
+        r.today,
+    )
 }
 
 /// The truth a simulator started with `config` serves before any request,
 /// without starting one.
 pub fn initial_truth(config: &SimConfig) -> Result<Truth, ConfigError> {
     let r = config.resolve()?;
-    let c = &r.cfg;
-    let data = Data::new(generate(c.seed, c.declarations, r.from, r.to, r.today));
+    let data = Data::new(initial_world(&r));
     Ok(build_truth(&data, &r))
 }
 
@@ -812,13 +1046,10 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
     let headers = &parts.headers;
     let pairs = parse_query(parts.uri.query().unwrap_or(""));
     let prefix = sim.r.prefix.as_str();
-    // `None` when logged in, else the redirect to the login page.
-    let login_needed = |server: &str| -> Option<Response> {
+    // The session's enterprise when logged in (`None`: redirect to the login page).
+    let logged_in = || -> Option<usize> {
         let id = jsessionid(headers);
-        match lock(&sim.sessions).check(id.as_deref(), false, 0) {
-            Check::Valid => None,
-            Check::Invalid => Some(sim.login_redirect(headers, server)),
-        }
+        lock(&sim.sessions).check_as(id.as_deref(), false, 0)
     };
     match route {
         Route::NotFound => html(
@@ -864,7 +1095,9 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
             };
             let outcome = lock(&sim.sessions).login(pin);
             match outcome {
-                Login::Ok { session, ticket } => {
+                Login::Ok {
+                    session, ticket, ..
+                } => {
                     let origin = sim.origin(headers);
                     let target = match service {
                         Some(svc) if !svc.is_empty() => {
@@ -929,32 +1162,35 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
                 None => sim.login_redirect(headers, server),
             }
         }
-        Route::DeskIndex => match login_needed("deskserver") {
-            Some(r) => r,
-            None => {
-                let ent = read(&sim.data).dataset.enterprise.clone();
-                html(StatusCode::OK, render::desk_index(prefix, &ent))
+        Route::DeskIndex => match logged_in() {
+            None => sim.login_redirect(headers, "deskserver"),
+            Some(viewer) => {
+                let ent = read(&sim.data).enterprise(viewer).cloned();
+                match ent {
+                    Some(ent) => html(StatusCode::OK, render::desk_index(prefix, &ent)),
+                    None => sim.login_redirect(headers, "deskserver"),
+                }
             }
         },
-        Route::AllVersion => match login_needed("deskserver") {
-            Some(r) => r,
+        Route::AllVersion => match logged_in() {
+            None => sim.login_redirect(headers, "deskserver"),
             // GUESS: the value; only the key's presence is confirmed (portal-api.md §1).
-            None => json(
+            Some(_) => json(
                 StatusCode::OK,
                 &serde_json::json!({ "allPavaVersion": "sw-portal-sim-1" }),
             ),
         },
-        Route::QueryPage => match login_needed("decserver") {
-            Some(r) => r,
-            None => html(StatusCode::OK, render::query_page()),
+        Route::QueryPage => match logged_in() {
+            None => sim.login_redirect(headers, "decserver"),
+            Some(_) => html(StatusCode::OK, render::query_page()),
         },
         Route::List | Route::ListCommon => {
             if parts.method != Method::GET {
                 return method_not_allowed();
             }
-            let fault = match sim.gate(DataRoute::List, headers) {
+            let (viewer, fault) = match sim.gate(DataRoute::List, headers) {
                 Gate::Stop(r) => return r,
-                Gate::Go(f) => f,
+                Gate::Go { viewer, fault, .. } => (viewer, fault),
             };
             if let Some(r) = sim.preempt(fault).await {
                 return r;
@@ -977,12 +1213,12 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
                             shift_due(&f.spec, f.range_lists)
                         };
                         if let Some(event) = due {
-                            sim.shift(event, &q);
+                            sim.shift(event, &q, viewer);
                         }
                     }
                     let data = read(&sim.data);
-                    let (total, rows) =
-                        run_list(&data.dataset.declarations, &q, sim.r.cfg.max_rows);
+                    let view = data.view(viewer).map(|(_, _, d, roles)| (d, roles));
+                    let (total, rows) = run_list_as(view, &q, sim.r.cfg.max_rows);
                     json(StatusCode::OK, &render::list_body(total, rows))
                 }
             };
@@ -992,21 +1228,21 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
             if parts.method != Method::POST {
                 return method_not_allowed();
             }
-            let fault = match sim.gate(DataRoute::Detail, headers) {
+            let (viewer, fault) = match sim.gate(DataRoute::Detail, headers) {
                 Gate::Stop(r) => return r,
-                Gate::Go(f) => f,
+                Gate::Go { viewer, fault, .. } => (viewer, fault),
             };
             if let Some(r) = sim.preempt(fault).await {
                 return r;
             }
             let body = to_bytes(body, MAX_BODY).await.unwrap_or_default();
-            let resp = detail(sim, &body);
+            let resp = detail(sim, &body, viewer);
             apply_garbage(fault, resp).await
         }
         Route::Receipts => {
-            let fault = match sim.gate(DataRoute::Receipts, headers) {
+            let (viewer, fault) = match sim.gate(DataRoute::Receipts, headers) {
                 Gate::Stop(r) => return r,
-                Gate::Go(f) => f,
+                Gate::Go { viewer, fault, .. } => (viewer, fault),
             };
             if let Some(r) = sim.preempt(fault).await {
                 return r;
@@ -1020,16 +1256,24 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
             let asc = query_value(&pairs, "stOrder").is_some_and(|o| o.eq_ignore_ascii_case("asc"));
             let v = {
                 let data = read(&sim.data);
-                let receipts = data.get(id).map(|d| d.receipts.as_slice()).unwrap_or(&[]);
+                // GUESS: an unknown (or another enterprise's) 统一编号 has no receipts,
+                // `{"total":"0","rows":[]}` (portal-api.md §3 shows only the row fields).
+                let receipts = data
+                    .visible(viewer, id)
+                    .map(|(_, d)| d.receipts.as_slice())
+                    .unwrap_or(&[]);
                 render::receipts_body(receipts, num("offset", 0), num("limit", 10), asc)
             };
             apply_garbage(fault, json(StatusCode::OK, &v)).await
         }
         Route::Pdf | Route::PdfDirect => {
-            let fault = match sim.gate(DataRoute::Pdf, headers) {
+            let (viewer, k, fault) = match sim.gate(DataRoute::Pdf, headers) {
                 Gate::Stop(r) => return r,
-                Gate::Go(f) => f,
+                Gate::Go { viewer, k, fault } => (viewer, k, fault),
             };
+            if fault.is_some() {
+                lock(&sim.counters).documents.pdf_faults += 1;
+            }
             if let Some(r) = sim.preempt(fault).await {
                 return r;
             }
@@ -1040,39 +1284,93 @@ async fn handle(sim: &Arc<Sim>, route: Route, req: Request) -> Response {
             };
             let rest = parts.uri.path().strip_prefix(prefix).unwrap_or("");
             let id = pdf_id(rest, dir).unwrap_or_default();
-            let pdf = {
-                let data = read(&sim.data);
-                data.get(&id)
-                    .filter(|d| d.entry_id.is_some())
-                    .map(|d| crate::pdf::declaration_pdf(d, &data.dataset.enterprise))
+            let pdf_fault = match fault {
+                Some(_) => None,
+                None => sim.pdf_fault(k, &id),
             };
-            let resp = match (route, pdf) {
-                (Route::Pdf, Some(bytes)) => respond(StatusCode::OK, PDF, bytes),
-                // GUESS: no print for an unknown or unassigned declaration, but
-                // a redirect to the error page (portal-api.md §1 showError.jsp, §3).
-                (Route::Pdf, None) => {
+            let pdf = read(&sim.data).pdf(viewer, &id);
+            let raw = route == Route::Pdf;
+            let resp = match (pdf_fault, pdf) {
+                (Some(PdfFault::Login), _) => {
                     let origin = sim.origin(headers);
-                    redirect(
-                        &format!("{origin}{prefix}/decserver/error/showError.jsp"),
-                        None,
+                    let service = format!("{origin}{prefix}/decserver/j_spring_cas_security_check");
+                    let lt = format!(
+                        "LT-{}-portalsim",
+                        sim.login_no.fetch_add(1, Ordering::Relaxed) + 1
+                    );
+                    // GUESS: what a print looks like when the portal's gateway lost the
+                    // session on the way: the CAS card-login page, 200 (portal-api.md §1).
+                    html(
+                        StatusCode::OK,
+                        render::login_page(prefix, Some(&service), true, None, &lt),
                     )
                 }
-                (_, Some(bytes)) => json(
-                    StatusCode::OK,
-                    &render::pdf_direct_ok(&base64_encode(&bytes)),
-                ),
-                (_, None) => json(
-                    StatusCode::OK,
-                    &render::detail_error("未找到报关单打印文件"),
-                ),
+                (Some(PdfFault::ServerError(500)), _) => {
+                    html(StatusCode::INTERNAL_SERVER_ERROR, render::tomcat_500())
+                }
+                (Some(PdfFault::ServerError(code)), _) => {
+                    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+                    html(status, render::nginx_error(code))
+                }
+                (Some(PdfFault::Cut(per_mille)), Some(bytes)) => {
+                    let cut = garble(&bytes, Garble::Truncate(per_mille));
+                    pdf_answer(raw, cut)
+                }
+                (_, Some(bytes)) => {
+                    if fault.is_none() {
+                        let mut c = lock(&sim.counters);
+                        c.documents.pdfs_served += 1;
+                        c.documents.pdf_bytes += bytes.len() as u64;
+                    }
+                    pdf_answer(raw, bytes)
+                }
+                (_, None) => {
+                    lock(&sim.counters).documents.pdf_not_found += 1;
+                    if raw {
+                        // GUESS: no print for an unknown or unassigned declaration (or
+                        // another enterprise's), but a redirect to the error page
+                        // (portal-api.md §1 showError.jsp, §3).
+                        let origin = sim.origin(headers);
+                        redirect(
+                            &format!("{origin}{prefix}/decserver/error/showError.jsp"),
+                            None,
+                        )
+                    } else {
+                        // GUESS: the JSON variant's refusal (portal-api.md §3).
+                        json(
+                            StatusCode::OK,
+                            &render::detail_error("未找到报关单打印文件"),
+                        )
+                    }
+                }
+            };
+            // A general `garbage` fault on the raw print always cuts the bytes: a
+            // "malformed" PDF (text appended) could still open as one.
+            let fault = match fault {
+                Some(Fault::Garbage(Garble::Malform)) if raw => {
+                    Some(Fault::Garbage(Garble::Truncate(500)))
+                }
+                f => f,
             };
             apply_garbage(fault, resp).await
         }
     }
 }
 
+/// A print: the raw PDF, or the JSON variant's base64 of it.
+fn pdf_answer(raw: bool, bytes: Vec<u8>) -> Response {
+    if raw {
+        respond(StatusCode::OK, PDF, bytes)
+    } else {
+        json(
+            StatusCode::OK,
+            &render::pdf_direct_ok(&base64_encode(&bytes)),
+        )
+    }
+}
+
 /// The detail answer for a `queryDecData` body.
-fn detail(sim: &Sim, body: &[u8]) -> Response {
+fn detail(sim: &Sim, body: &[u8], viewer: usize) -> Response {
     // GUESS: any Content-Type is accepted as long as the body is JSON (portal-api.md §3).
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let field = |k: &str| {
@@ -1099,8 +1397,9 @@ fn detail(sim: &Sim, body: &[u8]) -> Response {
     }
     let flag = field("cusIEFlag");
     let data = read(&sim.data);
-    match data.get(&id) {
-        // GUESS: a cusIEFlag that contradicts the declaration finds nothing (portal-api.md §3).
+    match data.visible(viewer, &id).map(|(_, d)| d) {
+        // GUESS: a cusIEFlag that contradicts the declaration finds nothing (portal-api.md §3);
+        // nor does another enterprise's 统一编号.
         Some(d) if flag.is_empty() || flag == d.cus_i_e_flag.code() => {
             json(StatusCode::OK, &render::detail_ok(d))
         }
@@ -1182,17 +1481,42 @@ async fn admin(sim: &Arc<Sim>, req: Request) -> Response {
         }
         (&Method::POST, "/__sim/hostile") => {
             let changed = sim.make_hostile();
-            json(StatusCode::OK, &serde_json::json!({ "ok": true, "declarations": changed, "strings": HOSTILE_STRINGS }))
+            json(
+                StatusCode::OK,
+                &serde_json::json!({ "ok": true, "declarations": changed, "strings": HOSTILE_STRINGS }),
+            )
         }
         (&Method::POST, "/__sim/reset") => {
             sim.reset();
             json(StatusCode::OK, &serde_json::json!({ "ok": true }))
         }
         (&Method::POST, "/__sim/session") => {
-            let id = lock(&sim.sessions).create();
+            let body = to_bytes(body, MAX_BODY).await.unwrap_or_default();
+            let asked: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let enterprise = {
+                let data = read(&sim.data);
+                let members = &data.world.members;
+                match (asked.get("enterprise"), asked.get("scc")) {
+                    (Some(i), _) => i
+                        .as_u64()
+                        .map(|i| i as usize)
+                        .filter(|i| *i < members.len()),
+                    (None, Some(scc)) => members
+                        .iter()
+                        .position(|m| Some(m.enterprise.scc.as_str()) == scc.as_str()),
+                    (None, None) => Some(0),
+                }
+            };
+            let Some(enterprise) = enterprise else {
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({ "error": "no such enterprise (give its 0-based \"enterprise\" index or its \"scc\")" }),
+                );
+            };
+            let id = lock(&sim.sessions).create_for(enterprise);
             let mut resp = json(
                 StatusCode::OK,
-                &serde_json::json!({ "jsessionid": id, "cookie": format!("JSESSIONID={id}") }),
+                &serde_json::json!({ "jsessionid": id, "cookie": format!("JSESSIONID={id}"), "enterprise": enterprise }),
             );
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&id)) {
                 resp.headers_mut().insert(SET_COOKIE, v);
@@ -1327,9 +1651,32 @@ impl RunningSim {
         self.sim.reset();
     }
 
-    /// A valid `JSESSIONID` without going through the login page.
+    /// A valid `JSESSIONID` of the first enterprise without going through the login page.
     pub fn create_session(&self) -> String {
         lock(&self.sim.sessions).create()
+    }
+
+    /// A valid `JSESSIONID` of enterprise `enterprise` (0-based, configuration order),
+    /// `None` if there is no such enterprise.
+    pub fn create_session_for(&self, enterprise: usize) -> Option<String> {
+        let exists = enterprise < read(&self.sim.data).world.members.len();
+        exists.then(|| lock(&self.sim.sessions).create_for(enterprise))
+    }
+
+    /// Every enterprise, in configuration order (index 0 is the first).
+    pub fn enterprises(&self) -> Vec<Enterprise> {
+        read(&self.sim.data)
+            .world
+            .members
+            .iter()
+            .map(|m| m.enterprise.clone())
+            .collect()
+    }
+
+    /// The bytes `…/entries/ftl/1/0/0/{cus_ciq_no}.pdf` serves now to a session of
+    /// `enterprise` (without faults); `None` where it answers "not found".
+    pub fn pdf(&self, enterprise: usize, cus_ciq_no: &str) -> Option<Vec<u8>> {
+        read(&self.sim.data).pdf(enterprise, cus_ciq_no)
     }
 
     /// Stop accepting, end hanging answers, and wait (at most 5 s) for

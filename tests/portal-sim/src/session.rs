@@ -15,6 +15,12 @@
 //!
 //! Session ids and tickets are derived from the seed and a counter, so a
 //! run's cookies are reproducible too.
+//!
+//! **Several enterprises.** Each enterprise has its own card and PIN; the PIN
+//! tells which card is in the reader (the PINs of a run differ), and the session
+//! belongs to that enterprise for its whole life ([`Sessions::enterprise_of`]).
+//! Wrong PINs count against one lock shared by all cards (GUESS: a real wrong
+//! PIN counts against the card in the reader, which the simulator cannot tell).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -24,6 +30,7 @@ use crate::rng::{hash_str, mix};
 /// One live session.
 #[derive(Clone, Debug)]
 struct Session {
+    enterprise: usize,
     data_requests: u64,
     last_seen: Instant,
 }
@@ -42,6 +49,8 @@ pub enum Check {
 pub enum Login {
     /// A new session id and its one-shot CAS ticket.
     Ok {
+        /// The enterprise (0-based) whose card the PIN opened.
+        enterprise: usize,
         /// The `JSESSIONID` value.
         session: String,
         /// The `ticket` for the service URL.
@@ -57,7 +66,7 @@ pub enum Login {
 #[derive(Debug)]
 pub struct Sessions {
     seed: u64,
-    pin: String,
+    pins: Vec<String>,
     lock_after: u32,
     idle: Duration,
     sessions: HashMap<String, Session>,
@@ -74,9 +83,14 @@ impl Sessions {
     /// A store checking `pin`, locking after `lock_after` wrong PINs (0 =
     /// never), expiring sessions idle for `idle`.
     pub fn new(seed: u64, pin: &str, lock_after: u32, idle: Duration) -> Sessions {
+        Sessions::with_pins(seed, vec![pin.to_string()], lock_after, idle)
+    }
+
+    /// A store for several enterprises: `pins[e]` logs enterprise `e` in.
+    pub fn with_pins(seed: u64, pins: Vec<String>, lock_after: u32, idle: Duration) -> Sessions {
         Sessions {
             seed,
-            pin: pin.to_string(),
+            pins,
             lock_after,
             idle,
             sessions: HashMap::new(),
@@ -97,12 +111,19 @@ impl Sessions {
         format!("{a:016X}{b:016X}")
     }
 
-    /// Create a session without a PIN (admin bypass, in-process API).
+    /// Create a session of the first enterprise without a PIN (admin bypass,
+    /// in-process API).
     pub fn create(&mut self) -> String {
+        self.create_for(0)
+    }
+
+    /// Create a session of enterprise `enterprise` without a PIN.
+    pub fn create_for(&mut self, enterprise: usize) -> String {
         let id = self.next_token("jsessionid");
         self.sessions.insert(
             id.clone(),
             Session {
+                enterprise,
                 data_requests: 0,
                 last_seen: Instant::now(),
             },
@@ -117,7 +138,7 @@ impl Sessions {
             self.failed_logins += 1;
             return Login::Locked;
         }
-        if pin != self.pin {
+        let Some(enterprise) = self.pins.iter().position(|p| p == pin) else {
             self.wrong += 1;
             self.failed_logins += 1;
             if self.lock_after > 0 && self.wrong >= self.lock_after {
@@ -126,13 +147,17 @@ impl Sessions {
             }
             let left = (self.lock_after > 0).then(|| self.lock_after - self.wrong);
             return Login::WrongPin(left);
-        }
+        };
         self.wrong = 0;
-        let session = self.create();
+        let session = self.create_for(enterprise);
         let token = self.next_token("ticket");
         let ticket = format!("ST-{}-{}-cas", self.counter, &token[..20]);
         self.tickets.insert(ticket.clone(), session.clone());
-        Login::Ok { session, ticket }
+        Login::Ok {
+            enterprise,
+            session,
+            ticket,
+        }
     }
 
     /// Redeem a one-shot ticket for its session id.
@@ -144,25 +169,39 @@ impl Sessions {
     /// Check a session id. A data request counts against `expire_every`
     /// (0 = off): a session that already served that many is dropped.
     pub fn check(&mut self, id: Option<&str>, data_request: bool, expire_every: u64) -> Check {
-        let Some(id) = id else {
-            return Check::Invalid;
-        };
+        match self.check_as(id, data_request, expire_every) {
+            Some(_) => Check::Valid,
+            None => Check::Invalid,
+        }
+    }
+
+    /// [`Sessions::check`], answering the session's enterprise when it is valid.
+    pub fn check_as(
+        &mut self,
+        id: Option<&str>,
+        data_request: bool,
+        expire_every: u64,
+    ) -> Option<usize> {
+        let id = id?;
         let now = Instant::now();
-        let Some(s) = self.sessions.get_mut(id) else {
-            return Check::Invalid;
-        };
+        let s = self.sessions.get_mut(id)?;
         let idle = now.duration_since(s.last_seen) > self.idle;
         let used_up = data_request && expire_every > 0 && s.data_requests >= expire_every;
         if idle || used_up {
             self.sessions.remove(id);
             self.expired += 1;
-            return Check::Invalid;
+            return None;
         }
         s.last_seen = now;
         if data_request {
             s.data_requests += 1;
         }
-        Check::Valid
+        Some(s.enterprise)
+    }
+
+    /// The enterprise of a live session (without touching it).
+    pub fn enterprise_of(&self, id: &str) -> Option<usize> {
+        self.sessions.get(id).map(|s| s.enterprise)
     }
 
     /// End a session.
@@ -209,7 +248,12 @@ mod tests {
     fn pin_login_and_ticket() {
         let mut s = store(3);
         assert_eq!(s.login("1234"), Login::WrongPin(Some(2)));
-        let Login::Ok { session, ticket } = s.login("88888888") else {
+        let Login::Ok {
+            session,
+            ticket,
+            enterprise: 0,
+        } = s.login("88888888")
+        else {
             panic!("right PIN refused")
         };
         assert_eq!(session.len(), 32);
@@ -252,6 +296,28 @@ mod tests {
             "gone for good"
         );
         assert_eq!(s.counts().2, 1);
+    }
+
+    #[test]
+    fn each_pin_opens_its_enterprise() {
+        let pins = vec!["11111111".to_string(), "22222222".to_string()];
+        let mut s = Sessions::with_pins(1, pins, 3, Duration::from_secs(1800));
+        let Login::Ok {
+            enterprise,
+            session,
+            ..
+        } = s.login("22222222")
+        else {
+            panic!("second PIN refused")
+        };
+        assert_eq!(enterprise, 1);
+        assert_eq!(s.enterprise_of(&session), Some(1));
+        assert_eq!(s.check_as(Some(&session), true, 0), Some(1));
+        let first = s.create();
+        assert_eq!(s.check_as(Some(&first), false, 0), Some(0));
+        let other = s.create_for(1);
+        assert_eq!(s.enterprise_of(&other), Some(1));
+        assert_eq!(s.login("33333333"), Login::WrongPin(Some(2)));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! The mapping is by code family: the host missing (1101) says how to install it, a lost host
 //! (1102/1103) to wait and retry, an old host (1004/1005, or a ping answering an older version) to
 //! update it, an expired portal session (1202) how to log in, card and reader trouble (3xxx)
-//! what to plug in, the store's failures (2xxx) where to look.
+//! what to plug in, the store's failures (2xxx) where to look, and the reports (4xxx): months
+//! not synced yet (4002) → sync them (the report page offers the link), a missing rate (4003) →
+//! how to import one, no Chinese font (4006) → how to install it. For 4002, 4003 and 4005 the
+//! host's `detail` names the months, the currency or the declaration, so it is shown.
 
 use crate::error::{ErrorCode, ErrorInfo};
 use crate::protocol::PingReply;
@@ -83,8 +86,13 @@ pub fn advise(error: &ErrorInfo, lang: Lang) -> Advice {
         Some(C::HostDisconnected | C::HostTimeout | C::Busy | C::HostReplyInvalid) => {
             advice(Level::Error, T::AdvHostLost, own, t(T::AdvHostLostNext), Action::Reconnect)
         }
-        Some(C::UnknownRequestType | C::ProtocolMismatch) => {
+        // The host is older than the extension: it lacks a request, or the extension refused it.
+        Some(C::UnknownRequestType | C::HostTooOld) => {
             advice(Level::Error, T::AdvVersion, own, Some(T::AdvVersionNext.fill(lang, &[&crate::VERSION])), Action::InstallHelp)
+        }
+        // Only the host answers 1005: the extension speaks a protocol older than the host accepts.
+        Some(C::ProtocolMismatch) => {
+            advice(Level::Error, T::AdvExtensionOld, own, Some(T::AdvExtensionOldNext.fill(lang, &[&crate::VERSION])), Action::None)
         }
         Some(C::PortalNotLoggedIn) => advice(Level::Error, T::AdvPortalLogin, own, t(T::AdvPortalLoginNext), Action::OpenPortalLogin),
         Some(C::PortalUnreachable) => advice(Level::Error, T::AdvPortalDown, own, t(T::AdvPortalDownNext), Action::None),
@@ -110,11 +118,27 @@ pub fn advise(error: &ErrorInfo, lang: Lang) -> Advice {
             | C::PinRequired
             | C::CertNotValidNow,
         ) => advice(Level::Warning, T::AdvCard, own, t(T::AdvCardNext), Action::Reconnect),
+        Some(C::ReportRangeInvalid | C::ReportInputInvalid) => advice(Level::Error, T::AdvReportForm, own, t(T::AdvReportFormNext), Action::None),
+        Some(C::ReportMonthsNotSynced) => advice(Level::Warning, T::AdvNotSynced, with_detail(error), t(T::AdvNotSyncedNext), Action::None),
+        Some(C::RateMissing) => advice(Level::Error, T::AdvRates, with_detail(error), t(T::AdvRatesNext), Action::None),
+        Some(C::HolidayDataMissing) => advice(Level::Error, T::AdvHolidays, own, t(T::AdvHolidaysNext), Action::None),
+        Some(C::DeclarationValueInvalid) => advice(Level::Error, T::AdvDeclarationValue, with_detail(error), t(T::AdvDeclarationValueNext), Action::None),
+        Some(C::FontMissing) => advice(Level::Error, T::AdvFont, own, t(T::AdvFontNext), Action::None),
+        Some(C::DataFileInvalid) => advice(Level::Error, T::AdvDataFile, with_detail(error), t(T::AdvDataFileNext), Action::None),
         Some(C::StoreUnavailable | C::StoreBusy | C::StoreFull | C::StoreCorrupt | C::StoreNewerVersion) => {
             let next = if error.error_code() == Some(C::StoreNewerVersion) { Some(T::AdvVersionNext.fill(lang, &[&crate::VERSION])) } else { t(T::AdvStoreNext) };
             advice(Level::Error, T::AdvStore, own, next, Action::None)
         }
         _ => advice(Level::Error, T::AdvGeneric, own, t(T::AdvGenericNext), Action::None),
+    }
+}
+
+/// The error's message, followed by its `detail` when the host named what is missing (the
+/// months, the month and currency, the declaration): `…请先协同这些月份（2025-11、2025-12）`.
+fn with_detail(error: &ErrorInfo) -> Option<String> {
+    match error.detail.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(detail) => Some(format!("{}（{detail}）", error.message)),
+        None => Some(error.message.clone()),
     }
 }
 
@@ -148,7 +172,8 @@ mod tests {
     fn the_clear_states_of_the_issue() {
         let missing = of(ErrorCode::HostNotFound);
         assert_eq!((missing.title, missing.action), (T::AdvHostMissing, Action::InstallHelp));
-        assert!(missing.next.unwrap().contains("NativeMessagingHosts"), "says how to install");
+        let how = missing.next.unwrap();
+        assert!(how.contains("install.ps1") && how.contains("datalink-host doctor"), "says how to install: {how}");
         let login = of(ErrorCode::PortalNotLoggedIn);
         assert_eq!((login.title, login.action), (T::AdvPortalLogin, Action::OpenPortalLogin));
         for card in [ErrorCode::NoReader, ErrorCode::NoCard, ErrorCode::ClientControlNotRunning, ErrorCode::NoPcscService] {
@@ -156,10 +181,13 @@ mod tests {
             assert_eq!(a.title, T::AdvCard, "{card:?}");
             assert_eq!(a.message.as_deref(), Some(card.user_message()), "the specific reason is kept");
         }
-        let old = of(ErrorCode::ProtocolMismatch);
-        assert_eq!(old.title, T::AdvVersion);
+        let old = of(ErrorCode::HostTooOld);
+        assert_eq!((old.title, old.action), (T::AdvVersion, Action::InstallHelp));
         assert!(old.next.unwrap().contains(crate::VERSION));
         assert_eq!(of(ErrorCode::UnknownRequestType).title, T::AdvVersion);
+        let newer_host = of(ErrorCode::ProtocolMismatch);
+        assert_eq!((newer_host.title, newer_host.action), (T::AdvExtensionOld, Action::None));
+        assert!(newer_host.next.unwrap().contains("请更新浏览器扩展"));
     }
 
     #[test]
@@ -183,6 +211,32 @@ mod tests {
         let last = of(ErrorCode::LastTryUnconfirmed);
         assert_eq!((last.level, last.action), (Level::Warning, Action::ConfirmLastTry));
         assert_eq!(of(ErrorCode::CardLocked).action, Action::None, "no way to try again");
+    }
+
+    #[test]
+    fn report_errors_say_what_to_do_next() {
+        let not_synced = advise(&ErrorInfo::with_detail(ErrorCode::ReportMonthsNotSynced, "2025-11、2025-12"), Lang::Zh);
+        assert_eq!((not_synced.title, not_synced.level), (T::AdvNotSynced, Level::Warning));
+        assert!(not_synced.message.as_deref().unwrap().ends_with("请先协同这些月份（2025-11、2025-12）"), "{not_synced:?}");
+        assert!(not_synced.next.as_deref().unwrap().contains("去协同"));
+        let rate = advise(&ErrorInfo::with_detail(ErrorCode::RateMissing, "2025-03 EUR"), Lang::Zh);
+        assert_eq!(rate.title, T::AdvRates);
+        assert!(rate.message.as_deref().unwrap().contains("2025-03 EUR"));
+        assert!(rate.next.as_deref().unwrap().contains("datalink-host rates import"), "how to import rates");
+        let font = of(ErrorCode::FontMissing);
+        assert_eq!(font.title, T::AdvFont);
+        assert!(font.next.as_deref().unwrap().contains("fonts-noto-cjk"), "how to install the fonts");
+        assert_eq!(of(ErrorCode::ReportRangeInvalid).title, T::AdvReportForm);
+        assert_eq!(of(ErrorCode::ReportInputInvalid).title, T::AdvReportForm);
+        assert_eq!(of(ErrorCode::HolidayDataMissing).title, T::AdvHolidays);
+        assert_eq!(of(ErrorCode::DeclarationValueInvalid).title, T::AdvDeclarationValue);
+        assert_eq!(of(ErrorCode::DataFileInvalid).title, T::AdvDataFile);
+        // Without a detail, the message alone.
+        assert_eq!(of(ErrorCode::RateMissing).message.as_deref(), Some(ErrorCode::RateMissing.user_message()));
+        // Every report code has its own title, none falls through to the generic one.
+        for &code in ErrorCode::ALL.iter().filter(|c| (4000..5000).contains(&c.code())) {
+            assert_ne!(of(code).title, T::AdvGeneric, "{code:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! * [`fmt`] — counts (`-` until known), durations, progress, dates;
 //! * [`paging`] — table paging (`共 N 条`, page buttons, 10 / 20 / 50 per page);
 //! * [`customs`] — 预览's layout of a declaration as the customs form;
+//! * [`schedule`] — 自动协同: the scheduled sync's settings, next run, period and notifications;
+//! * [`report`] — 数据验证报告: the form's checks, the 数据协同核验表, the sync to offer for
+//!   missing months, amounts, the monthly summary and its SVG chart, the certificate settings;
 //! * here: the four steps of 报关单协同, the rows of 协同记录 and the conditions as shown.
 
 pub mod advice;
@@ -16,6 +19,8 @@ pub mod customs;
 pub mod fmt;
 pub mod form;
 pub mod paging;
+pub mod report;
+pub mod schedule;
 pub mod text;
 
 use crate::checkpoint::TaskRecord;
@@ -104,8 +109,10 @@ pub struct RecordRow {
     pub status: &'static str,
     /// 查询数, 命中数, 核销数.
     pub counts: [String; 3],
-    /// The three counts are known and disagree: the row stands out.
+    /// The three counts are known and disagree (or the fourth does): the row stands out.
     pub disagree: bool,
+    /// The fourth count, `（打印件 61/61）`, for a task with documents (issue #10).
+    pub documents: Option<String>,
     pub state: &'static str,
     pub state_class: &'static str,
 }
@@ -122,7 +129,8 @@ pub fn record_row(index: u64, record: &TaskRecord, lang: Lang) -> RecordRow {
         directions: text::directions_label(c.directions, lang),
         status: text::status_label(c.status, lang),
         counts: fmt::counts(record.counts),
-        disagree: fmt::disagree(record.counts),
+        disagree: fmt::disagree(record.counts) || record.documents.is_some_and(|d| !d.agree()),
+        documents: record.documents.map(|d| T::DocCount.fill(lang, &[&d.stored, &d.entries])),
         state: text::state_label(record.state, lang),
         state_class: state_class(record.state),
     }
@@ -192,6 +200,8 @@ mod tests {
             ended_at: None,
             message: None,
             counts,
+            enterprise: None,
+            documents: None,
         }
     }
 
@@ -235,6 +245,7 @@ mod tests {
             include_str!("../wasm/ui/records.rs"),
             include_str!("../wasm/ui/task.rs"),
             include_str!("../wasm/ui/preview.rs"),
+            include_str!("../wasm/ui/report.rs"),
             include_str!("../../../extension/app.js"),
         ];
         for source in sources {

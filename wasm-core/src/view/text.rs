@@ -114,6 +114,8 @@ texts! {
     NavRecords = "协同记录", "Sync records";
     NavReport = "数据验证报告", "Verification reports";
     SwitchLanguage = "English", "中文";
+    EnterpriseActive = "当前企业", "Enterprise";
+    EnterpriseCreditCode = "统一社会信用代码", "Credit code";
     Loading = "载入中，请稍候...", "Loading…";
     Back = "返回", "Back";
     Dash = "--", "--";
@@ -135,14 +137,97 @@ texts! {
         "In “Sync records”, a task succeeded when queried, hit and reconciled agree and it is “Completed”; export the declarations";
     HomeStart = "开始协同", "Start a sync";
 
-    // ── 数据验证报告 (issue #7) ──
-    ReportPending = "数据验证报告（如进出口贸易额证明）将在后续版本提供。出具报告前，请在“协同记录”确认所需月份的任务已“执行完毕”。",
-        "Verification reports (such as the trade value certificate) come in a later version. Before asking for one, check in “Sync records” that the months you need are “Completed”.";
+    // ── 数据验证报告 (issue #7; view::report) ──
+    ReportsOnOffer = "可出具的报告", "Reports on offer";
+    ReportTradeCert = "进出口贸易额证明", "Import and export trade value certificate";
+    ReportTradeCertDesc = "按已核销的报关单（含备案清单）统计所选月份结关的进出口贸易额，出具加盖印章、带水印和核验码的 PDF 证明",
+        "The trade value of the declarations (filing lists included) closed in the chosen months, from reconciled data: a PDF with seal, watermark and verification code";
+    ReportCoverage = "数据协同核验表", "Sync verification table";
+    ReportCoverageDesc = "逐月列出查询数、命中数、核销数，以及完成核销的协同任务", "Per month: queried, hit and reconciled, and the task that reconciled it";
+    ReportMonthly = "月度贸易汇总", "Monthly trade summary";
+    ReportMonthlyDesc = "每月进口、出口金额（折人民币、折美元）及各币制原币金额，附图表", "Import and export per month (in RMB and USD) and per currency, with a chart";
+    DeclareInfo = "申报信息", "Application details";
+    FieldProject = "申请项目", "Project applied for";
+    PhProject = "请输入申请项目", "Project applied for";
+    FieldDepartment = "申报部门", "Receiving department";
+    PhDepartment = "请输入申报部门", "Department that receives the report";
+    FieldRange = "时间范围", "Period";
+    PhMonth = "YYYYMM", "YYYYMM";
+    Confirm = "确认", "Confirm";
+    Query = "查询", "Query";
+    NoteTitle = "注意：", "Note:";
+    NoteRange = "时间范围：必须选择已完成协同操作的时间范围，且不可跨年", "Period: only months whose sync is complete, within one calendar year";
+    NoteDepartment = "申报部门：为接收该报告的部门，非进行项目申请的单位", "Receiving department: the department that receives the report, not the company applying";
+    NoteWatermark = "验证报告的抬头和水印由填写的申请项目、申报部门生成，请认真填写并核对；填写有误，验证报告即随之有误。",
+        "The report's addressee and watermark are made from the project and department you enter: check them carefully, a typo ends up in the report.";
+    NoteComplete = "验证报告数据依据本地数据库中已协同、已核销的报关单数据生成。请确认时间范围内的每个月都已完整协同（一般报关单与备案清单、进出口、结关、报关收发货人，查询数、命中数、核销数一致）；数据不完整，验证报告就不正确，请先前往“报关单协同”补全。",
+        "The report is computed from the declarations synced and reconciled in the local database. Make sure every month of the period was synced completely (both types, import and export, closed, as consignee/consignor, with equal counts): incomplete data gives a wrong report, so complete it on the declaration sync page first.";
+    ErrProjectMissing = "请输入申请项目", "Enter the project applied for";
+    ErrDepartmentMissing = "请输入申报部门", "Enter the receiving department";
+    ErrTextTooLong = "申请项目、申报部门各不超过 {0} 个字", "Project and department have at most {0} characters each";
+    ErrMonthFormat = "时间范围应为 YYYYMM，例如 202501", "Months are YYYYMM, e.g. 202501";
+    ErrMonthReversed = "开始月份不能晚于结束月份", "The first month is after the last";
+    ErrCrossYear = "时间范围不可跨年：请分别出具各年度的证明", "The period must stay within one calendar year: ask for one certificate per year";
+    Checking = "正在核验数据协同情况…", "Checking which months are synced…";
+    Computing = "正在统计贸易额…", "Computing the trade value…";
+    GapsTitle = "以下月份尚未完成数据协同，暂不能出具证明：", "These months are not completely synced yet, so no certificate can be made:";
+    GapsHint = "证明要求每个月都有一次执行完毕的协同（一般报关单与备案清单、进出口、结关、报关收发货人）。点击“去协同”打开已填好时间范围和条件的报关单协同，完成后回到本页重新点击“确认”。",
+        "A certificate needs every month covered by a completed sync (both types, import and export, closed, as consignee/consignor). “Sync these months” opens the declaration sync with the range and conditions filled in; come back and press “Confirm” when it is done.";
+    GapsFuture = "所缺月份尚未开始，暂不能协同；请调整时间范围。", "The missing months have not begun yet: change the period.";
+    GoSync = "去协同", "Sync these months";
+    GapNotSynced = "未协同", "Not synced";
+    CoverageOk = "完整", "Complete";
+    ColMonth = "月份", "Month";
+    ColCoverageTask = "协同任务", "Task";
+    ColCoverageResult = "核验结果", "Result";
+    SyncForReport = "已按数据验证报告所缺月份填好时间范围和条件（一般报关单与备案清单、报关收发货人、进出口、结关），请连接协同服务后启动。",
+        "The range and conditions the verification report needs are filled in (both types, consignee/consignor, import and export, closed): connect and start.";
+    FactCompany = "企业名称", "Company";
+    FactCreditCode = "统一社会信用代码", "Unified social credit code";
+    FactDeclarations = "报关单（含备案清单）", "Declarations (filing lists included)";
+    FactPeriod = "时间范围", "Period";
+    WarningsTitle = "出具前请注意", "Before you print";
+    CertPreview = "证明预览", "Certificate preview";
+    VerificationCode = "核验码：{0}", "Verification code: {0}";
+    PdfDownload = "PDF 下载", "Download PDF";
+    PdfPrint = "PDF 打印", "Print PDF";
+    SignWithCard = "使用IC卡签名", "Sign with the IC card";
+    SignHint = "用IC卡对核验码签名，签名与证明编号写入 PDF；口令只用于本次签名，不保存、不显示", "The IC card signs the verification code; the signature and the certificate number go into the PDF. The PIN is used for this signature only, never stored or shown";
+    Making = "正在生成 PDF…", "Making the PDF…";
+    Made = "已生成证明 {0}：{1}（{2}）", "Certificate {0} made: {1} ({2})";
+    MadeSigned = "，已用IC卡签名", ", signed with the IC card";
+    PrintOpened = "已在新标签页打开 PDF，请在其中打印", "The PDF is open in a new tab: print it there";
+    ReportSettings = "证明设置", "Certificate settings";
+    FieldIssuer = "出具单位名称", "Issuer";
+    FieldSealCaption = "印章文字", "Seal caption";
+    FieldCompanyOverride = "企业名称", "Company name";
+    FieldCreditCode = "统一社会信用代码", "Unified social credit code";
+    SettingsHint = "留空即使用默认值：企业名称与统一社会信用代码取自报关单；保存后重新生成的预览与 PDF 即采用新设置",
+        "Leave empty for the defaults (company name and credit code come from the declarations); the preview and PDF use the new settings once saved";
+    SaveSettings = "保存设置", "Save settings";
+    SettingsSaved = "设置已保存", "Settings saved";
+    ErrCreditCode = "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、Z、S、V）", "A unified social credit code has 18 digits or capital letters (no I, O, Z, S, V)";
+    ErrSettingTooLong = "每项设置不超过 60 个字", "Each setting has at most 60 characters";
+    ColImportCount = "进口票数", "Imports";
+    ColExportCount = "出口票数", "Exports";
+    ColImportRmb = "进口（折人民币）", "Import (RMB)";
+    ColExportRmb = "出口（折人民币）", "Export (RMB)";
+    ColImportUsd = "进口（折美元）", "Import (USD)";
+    ColExportUsd = "出口（折美元）", "Export (USD)";
+    ColCurrency = "币制", "Currency";
+    ColImport = "进口", "Import";
+    ColExport = "出口", "Export";
+    TotalRow = "合计", "Total";
+    CurrencyTitle = "各币制原币金额", "Original amounts per currency";
+    ChartTitle = "每月进出口额（折人民币）", "Import and export per month (RMB)";
+    ChartUnit = "人民币（元）", "RMB (yuan)";
+    Rmb = "人民币", "RMB";
+    MonthNames = "1月,2月,3月,4月,5月,6月,7月,8月,9月,10月,11月,12月", "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec";
 
     // ── 报关单协同: connection and steps ──
     DownloadClient = "下载客户端", "Get the client";
-    InstallHelp = "安装协同客户端：运行协同客户端安装程序（开发版：执行 cargo xtask build，再把 target/dist/manifest/chromium/cn.datalink.host.json 复制到浏览器配置目录下的 NativeMessagingHosts 文件夹），然后重新启动浏览器，回到本页点击“连接协同服务”。",
-        "Install the DataLink client: run its installer (development build: run cargo xtask build, then copy target/dist/manifest/chromium/cn.datalink.host.json into the NativeMessagingHosts folder of the browser's profile), restart the browser and press “Connect” here.";
+    InstallHelp = "安装协同客户端：在下载的 DataLink 文件夹中运行安装脚本（Windows：右键 install.ps1，选择“使用 PowerShell 运行”；Linux、macOS：sh install.sh），它会把协同客户端复制到固定位置并执行 datalink-host install；然后回到本页点击“连接协同服务”。仍然失败时，运行 datalink-host doctor，按它给出的方法处理。",
+        "Install the DataLink client: in the downloaded DataLink folder run the install script (Windows: right-click install.ps1, “Run with PowerShell”; Linux, macOS: sh install.sh), which copies the client to a fixed place and runs datalink-host install; then press “Connect” here. If it still fails, run datalink-host doctor and follow its fixes.";
     HostNotConnected = "协同服务未建立连接", "Not connected to the DataLink client";
     HostConnected = "协同服务已连接（协同客户端 {0}）", "Connected (DataLink client {0})";
     HostConnectedPlain = "协同服务已连接", "Connected";
@@ -204,6 +289,30 @@ texts! {
     BackgroundNote = "注意：任务在后台执行，可关闭本页面或最小化窗口，重新打开本页即可查看进度；请勿退出浏览器。",
         "The task runs in the background: you may close this page or minimise the window and come back to see its progress. Do not quit the browser.";
 
+    // ── 报关单协同: 自动协同 (view/schedule.rs) ──
+    ScheduleTitle = "自动协同", "Automatic sync";
+    FieldRepeat = "执行频率", "Repeat";
+    RepeatOff = "关闭", "Off";
+    RepeatDaily = "每天", "Daily";
+    RepeatWeekly = "每周", "Weekly";
+    FieldWeekday = "星期", "Weekday";
+    FieldTime = "执行时间", "Time";
+    FieldMonths = "协同月数", "Months";
+    ScheduleHint = "按设定时间在后台增量协同最近几个月（含本月）的结关报关单（两类、进出口、报关收发货人），只获取有变化的报关单；需保持单一窗口登录，未登录时将弹出通知提醒。不保存卡介质口令。",
+        "Syncs the recent months (this one included) in the background at the chosen time, fetching only what changed (closed declarations, both types and directions, as consignee). Stay logged in to the Single Window; otherwise a notification asks you to log in. The card PIN is never stored.";
+    ScheduleSave = "保存自动协同", "Save automatic sync";
+    ScheduleSaved = "已保存：{0}", "Saved: {0}";
+    ScheduleOffText = "自动协同已关闭", "Automatic sync is off";
+    ScheduleDailyText = "每天 {0} 协同最近 {1} 个月", "daily at {0}, the last {1} months";
+    ScheduleWeeklyText = "每周{0} {1} 协同最近 {2} 个月", "every {0} at {1}, the last {2} months";
+    Weekday1 = "一", "Monday";
+    Weekday2 = "二", "Tuesday";
+    Weekday3 = "三", "Wednesday";
+    Weekday4 = "四", "Thursday";
+    Weekday5 = "五", "Friday";
+    Weekday6 = "六", "Saturday";
+    Weekday7 = "日", "Sunday";
+
     // ── 报关单协同: progress and log ──
     ProgressTitle = "执行进度", "Progress";
     ProgressCounts = "已核销 {0} / 已命中 {1} 票 · 查询区间 {2}/{3} · 请求 {4} 次", "{0} reconciled of {1} found · windows {2}/{3} · {4} requests";
@@ -251,6 +360,9 @@ texts! {
     AdvVersion = "协同客户端版本过旧", "The DataLink client is too old";
     AdvVersionNext = "请将协同客户端更新到与浏览器扩展相同的版本（{0}），然后点击“连接协同服务”。", "Update the DataLink client to the extension's version ({0}), then press “Connect”.";
     AdvVersionOlder = "协同客户端版本（{0}）低于浏览器扩展（{1}）", "The DataLink client ({0}) is older than the extension ({1})";
+    AdvExtensionOld = "浏览器扩展版本过旧", "The extension is too old";
+    AdvExtensionOldNext = "协同客户端比本扩展（{0}）新，已不支持它：请更新浏览器扩展（商店安装的会自动更新；开发者模式加载的，请加载新版后在扩展管理页点击“重新加载”），或安装与扩展同版本的协同客户端。",
+        "The DataLink client is newer than this extension ({0}) and no longer supports it: update the extension (store installs update themselves; for an unpacked one, load the new version and press “Reload” on the extensions page), or install the client of the extension's version.";
     AdvPortalLogin = "单一窗口未登录", "Not logged in to the Single Window";
     AdvPortalLoginNext = "请点击“打开单一窗口登录”，使用卡介质登录后回到本页，再点击“启动协同服务”。", "Press “Open the portal login”, log in with the card, come back and press “Start”.";
     AdvPortalDown = "无法连接单一窗口", "The Single Window cannot be reached";
@@ -272,6 +384,20 @@ texts! {
     AdvNoTask = "当前没有正在执行的任务", "No task is running";
     AdvNotFound = "未找到该协同任务", "No such task";
     AdvNotFoundNext = "请回到“协同记录”重新选择。", "Go back to “Sync records” and choose again.";
+    AdvReportForm = "申报信息不正确", "The application details are not valid";
+    AdvReportFormNext = "请检查申请项目、申报部门和时间范围（YYYYMM，不可跨年）后重新点击“确认”。", "Check the project, the department and the period (YYYYMM, one calendar year), then press “Confirm” again.";
+    AdvNotSynced = "所选月份尚未完成数据协同", "Some months are not synced yet";
+    AdvNotSyncedNext = "请点击“去协同”补齐这些月份，完成后回到本页重新点击“确认”。", "Press “Sync these months”, then come back and press “Confirm” again.";
+    AdvRates = "缺少汇率", "An exchange rate is missing";
+    AdvRatesNext = "请在命令行运行 datalink-host rates import 汇率表.csv，导入所缺月份和币制的汇率（每行注明来源），然后重新点击“确认”。", "Run datalink-host rates import RATES.csv with the missing month and currency (each line naming its source), then press “Confirm” again.";
+    AdvHolidays = "缺少节假日数据", "The holiday calendar is missing a year";
+    AdvHolidaysNext = "请更新协同客户端，或用 datalink-host rates import 导入节假日表后重试。", "Update the DataLink client, or import a holiday table with datalink-host rates import, and try again.";
+    AdvDeclarationValue = "报关单金额无法识别", "A declaration's amount cannot be read";
+    AdvDeclarationValueNext = "请重新协同该报关单所在月份后重试。", "Sync that declaration's month again and retry.";
+    AdvFont = "缺少中文字体", "No Chinese font";
+    AdvFontNext = "请安装 Noto CJK 中文字体（Debian / Ubuntu：sudo apt install fonts-noto-cjk），然后重新生成 PDF。", "Install the Noto CJK fonts (Debian / Ubuntu: sudo apt install fonts-noto-cjk), then make the PDF again.";
+    AdvDataFile = "导入文件格式不正确", "The imported file is not in the expected format";
+    AdvDataFileNext = "请按模板填写后重新导入。", "Fill it in as the template shows and import it again.";
     AdvGeneric = "操作未成功", "That did not work";
     AdvGenericNext = "请稍后重试；若反复出现，请将错误码告知技术支持。", "Try again later; if it keeps happening, tell support the error number.";
 
@@ -363,6 +489,22 @@ texts! {
     Preview = "预览", "Preview";
     AllPeriods = "全部时间段", "All periods";
     ExportTask = "导出本任务：", "Export this task:";
+    // Official documents (issue #10; `wasm/ui/documents.rs`).
+    DocOption = "同时下载报关单打印件、回执和随附单证清单", "Also download the official prints, receipts and attached documents lists";
+    DocPrints = "报关单打印件", "Official prints";
+    DocCount = "（打印件 {0}/{1}）", " (prints {0}/{1})";
+    DocZip = "下载报关单打印件（ZIP）", "Download the prints (ZIP)";
+    DocZipMonth = "月份 YYYYMM（留空：整个任务）", "Month YYYYMM (blank: the whole task)";
+    DocZipDone = "已导出 {0} 份报关单打印件", "{0} prints exported";
+    DocFetch = "补采报关单打印件", "Fetch the prints";
+    DocFetchStarted = "已开始补采，进度见报关单协同页", "Started: follow it on the sync page";
+    DocReceipts = "回执", "Receipts";
+    DocNoReceipts = "尚未下载回执", "No receipts downloaded yet";
+    DocColTime = "时间", "Time";
+    DocColChannel = "渠道", "Channel";
+    DocColNote = "说明", "Note";
+    DocOpenPdf = "打开报关单打印件", "Open the print";
+    DocNoPdf = "尚未下载报关单打印件", "The print was not downloaded yet";
 
     // ── 预览 ──
     PreviewTitle = "报关单预览", "Declaration";
@@ -489,6 +631,8 @@ mod tests {
             "执行中…", "执行完成", "执行日志", "暂无执行日志", "中国电子口岸卡介质口令", "过去3年", "过去1年", "自定义", "查询数", "命中数",
             "核销数", "总查询数", "总命中数", "总核销数", "预览", "已核销", "未核销", "入境/离境口岸", "申报地海关", "企业验证报告", "+ 新增",
             "协同服务未建立连接", "开始环境检测...", "协同客户端连接成功", "客户端环境检测通过",
+            // 数据验证报告.
+            "数据验证报告", "进出口贸易额证明", "数据协同核验表", "申报信息", "申请项目", "申报部门", "时间范围", "确认", "查询", "注意：",
         ] {
             assert!(zh.contains(word), "{word}");
         }

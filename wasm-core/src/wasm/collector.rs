@@ -26,12 +26,14 @@ use serde_json::Value;
 
 use super::chrome;
 use super::fetch;
+
+mod documents;
 use super::host_link;
 use crate::calendar::Date;
-use crate::checkpoint::{LogCategory, LogLine, TaskCreate, TaskFinish, TaskLogAppend, TaskRecord, TaskRef, TaskReport, TaskSnapshot, TaskStateChange};
+use crate::checkpoint::{Enterprise, LogCategory, LogLine, TaskCreate, TaskFinish, TaskLogAppend, TaskRecord, TaskRef, TaskReport, TaskSnapshot, TaskStateChange};
 use crate::error::{ErrorCode, ErrorInfo};
 use crate::page::{SyncSettings, SyncStart, SyncStatus};
-use crate::portal::{detail_body, parse_desk, parse_detail, parse_list, session_probe_ok, Detail, ListPage, PortalFault, DESK_PATH, DETAIL_PATH, SESSION_PROBE_PATH};
+use crate::portal::{detail_body, parse_desk, DeskInfo, parse_detail, parse_list, session_probe_ok, Detail, ListPage, PortalFault, DESK_PATH, DETAIL_PATH, SESSION_PROBE_PATH};
 use crate::protocol::Request;
 use crate::secret::Pin;
 use crate::sync::{Effect, Engine, EngineConfig, Job, JobId, Next};
@@ -52,6 +54,8 @@ struct Run {
     cancel: Cell<bool>,
     state: Cell<TaskState>,
     paused: Cell<bool>,
+    /// Started by 自动协同 (its notifications say so).
+    automatic: Cell<bool>,
     /// Every line of this run, numbered from 1, for pages polling `sync_status`.
     lines: RefCell<Vec<(u64, LogLine)>>,
     /// Lines not yet stored by the host.
@@ -139,8 +143,9 @@ fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ErrorInfo> 
     serde_json::from_value(value).map_err(|e| ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, e.to_string()))
 }
 
-/// Checks the portal session and reads who is logged in.
-async fn portal_user(portal: &str) -> Result<String, ErrorInfo> {
+/// Checks the portal session and reads who is logged in, and for which enterprise (the
+/// desktop's 用户名, 企业名称, 统一社会信用代码, 海关编码).
+pub(super) async fn portal_user(portal: &str) -> Result<DeskInfo, ErrorInfo> {
     let abort = web_sys::AbortController::new().map_err(|_| ErrorInfo::new(ErrorCode::Internal))?;
     let probe = fetch::send(&url(portal, SESSION_PROBE_PATH), None, &abort, 15_000)
         .await
@@ -149,11 +154,20 @@ async fn portal_user(portal: &str) -> Result<String, ErrorInfo> {
         return Err(ErrorInfo::new(ErrorCode::PortalNotLoggedIn));
     }
     let desk = fetch::send(&url(portal, DESK_PATH), None, &abort, 15_000).await;
-    Ok(desk.map(|answer| parse_desk(&answer.body).user_name).unwrap_or_default())
+    Ok(desk.map(|answer| parse_desk(&answer.body)).unwrap_or_default())
 }
 
 /// 启动协同服务: creates the task in the store and starts running it.
 pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
+    start_as(request, false).await
+}
+
+/// 自动协同 (`schedule::fire`): the same task, recorded with the operator `自动协同`.
+pub async fn start_automatic(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
+    start_as(request, true).await
+}
+
+async fn start_as(request: SyncStart, automatic: bool) -> Result<TaskRecord, ErrorInfo> {
     if running() {
         return Err(ErrorInfo::new(ErrorCode::SyncAlreadyRunning));
     }
@@ -162,7 +176,15 @@ pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
         .conditions
         .validate(now.date)
         .map_err(|e| ErrorInfo::with_detail(ErrorCode::ConditionsInvalid, e.to_string()))?;
-    let operator = portal_user(&request.portal).await?;
+    let desk = portal_user(&request.portal).await?;
+    // The task belongs to the enterprise whose portal session runs it (several enterprises in
+    // one store); a desktop that names none leaves the task without one.
+    let enterprise = (!desk.enterprise_scc.is_empty()).then(|| Enterprise {
+        scc: desk.enterprise_scc.clone(),
+        name: desk.enterprise_name.clone(),
+        code: desk.enterprise_code.clone(),
+    });
+    let operator = if automatic { crate::view::schedule::AUTO_OPERATOR.to_owned() } else { desk.user_name };
     let verified = request.verify_card;
     if verified {
         verify_card(&request).await?;
@@ -173,14 +195,20 @@ pub async fn start(request: SyncStart) -> Result<TaskRecord, ErrorInfo> {
             portal: request.portal.clone(),
             operator,
             now,
+            enterprise,
         }))
         .await?,
     )?;
+    if request.documents {
+        // Marks the task "with documents" now, so a resumed task still fetches them.
+        store(Request::DocumentsPlan(crate::documents::DocumentsPlan { task: record.number.clone() })).await?;
+    }
     let mut config = EngineConfig::new(now.date);
     config.page_size = request.settings.page_size.max(1);
     config.seed = now_ms() as u64;
     let engine = Engine::new(record.number.clone(), request.conditions, config);
     let run = launch(record.number.clone(), request.portal, request.settings, engine);
+    run.automatic.set(automatic);
     run.relogin.borrow_mut().pin = request.pin.filter(Pin::well_formed);
     run.log(LogCategory::Execute, "正在创建协同任务...".into());
     run.log(LogCategory::Execute, "任务创建成功，存储任务数据".into());
@@ -214,6 +242,16 @@ async fn verify_card(request: &SyncStart) -> Result<(), ErrorInfo> {
     } else {
         Err(ErrorInfo::new(ErrorCode::WrongPin))
     }
+}
+
+/// 补采 of the official documents: marks a past task "with documents" and runs it again; its
+/// lists and details are done, so only the documents phase has work (what is missing).
+pub async fn fetch_documents(task: TaskNumber, settings: Option<SyncSettings>, pin: Option<Pin>) -> Result<TaskRecord, ErrorInfo> {
+    if running() {
+        return Err(ErrorInfo::new(ErrorCode::SyncAlreadyRunning));
+    }
+    store(Request::DocumentsPlan(crate::documents::DocumentsPlan { task: task.clone() })).await?;
+    resume(task, settings, pin).await
 }
 
 /// 断点续查 / 补采: runs a stored task again from where it stopped.
@@ -260,6 +298,7 @@ fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engi
         cancel: Cell::new(false),
         state: Cell::new(TaskState::Running),
         paused: Cell::new(false),
+        automatic: Cell::new(false),
         lines: RefCell::new(Vec::new()),
         unsent: RefCell::new(Vec::new()),
         report: RefCell::new(None),
@@ -293,6 +332,7 @@ async fn begin(run: Rc<Run>, effects: Vec<Effect>) -> Result<(), ErrorInfo> {
             }))
             .await;
             task.flush_logs().await;
+            task.notify_end(None).await;
         }
     });
     Ok(())
@@ -618,6 +658,11 @@ const RELOGIN_TIMEOUT_MS: f64 = 30_000.0;
 async fn wait_for_login(run: &Rc<Run>) -> Result<(), ErrorInfo> {
     run.paused.set(true);
     run.flush_logs().await;
+    if run.relogin.borrow().pin.is_none() {
+        // No PIN to renew the session with (DataLink never stores one): ask the user.
+        let (title, message) = crate::view::schedule::login_notice(Some(&run.task.to_string()));
+        super::schedule::notify("datalink-login", &title, &message).await;
+    }
     let mut tab_opened_at = 0.0;
     loop {
         if run.cancel.get() {
@@ -665,6 +710,13 @@ async fn wait_for_login(run: &Rc<Run>) -> Result<(), ErrorInfo> {
 }
 
 impl Run {
+    /// The desktop notification that the task ended, with its three counts when it has them.
+    async fn notify_end(&self, counts: Option<crate::checkpoint::Counts>) {
+        let number = self.task.to_string();
+        let (title, message) = crate::view::schedule::task_end_notice(&number, self.state.get(), counts, self.automatic.get());
+        super::schedule::notify(&format!("datalink-task-{number}"), &title, &message).await;
+    }
+
     async fn close_login_tab(&self) {
         let tab = self.relogin.borrow_mut().tab.take();
         if let Some((tab, _)) = tab {
@@ -707,10 +759,18 @@ fn elapsed_text(ms: f64) -> String {
 }
 
 async fn finish(run: &Rc<Run>) -> Result<(), ErrorInfo> {
+    // Official documents (issue #10), for a task that asked for them.
+    documents::phase(run).await?;
+    if run.cancel.get() {
+        return cancelled(run).await;
+    }
     run.flush_logs().await;
     let report: TaskReport = decode(store(Request::TaskFinish(TaskFinish { task: run.task.clone(), now: local_now() })).await?)?;
     let t = report.total;
     run.log(LogCategory::Result, format!("核销结果：查询数 {}，命中数 {}，核销数 {}", t.queried, t.hit, t.reconciled));
+    if let Some(d) = report.documents {
+        run.log(LogCategory::Result, format!("报关单打印件：已存 {} 份，应有 {} 份（有报关单号的报关单）", d.stored, d.entries));
+    }
     if report.task.state != TaskState::Completed {
         for p in report.periods.iter().filter(|p| !p.counts.agree()) {
             let c = p.counts;
@@ -722,8 +782,10 @@ async fn finish(run: &Rc<Run>) -> Result<(), ErrorInfo> {
     }
     run.log(LogCategory::Result, format!("任务执行完成 | 耗时: {}", elapsed_text(now_ms() - run.started_ms)));
     run.state.set(report.task.state);
+    let total = report.total;
     *run.report.borrow_mut() = Some(report);
     run.flush_logs().await;
+    run.notify_end(Some(total)).await;
     Ok(())
 }
 

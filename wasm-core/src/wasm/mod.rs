@@ -10,6 +10,7 @@ mod collector;
 mod fetch;
 mod host_link;
 mod js;
+mod schedule;
 mod ui;
 
 use wasm_bindgen::prelude::*;
@@ -23,6 +24,11 @@ const PING_TIMEOUT_MS: u32 = 5_000;
 const CALL_TIMEOUT_MS: u32 = 30_000;
 /// An export of a large store takes a while (the host builds the whole file).
 const EXPORT_TIMEOUT_MS: u32 = 300_000;
+/// The trade value of a year: every declaration of the range is read and converted.
+const REPORT_TIMEOUT_MS: u32 = 120_000;
+/// The certificate: the figures, the PDF with its fonts, and the IC card's signature (the card
+/// may wait for its PIN check).
+const CERTIFICATE_TIMEOUT_MS: u32 = 300_000;
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -73,6 +79,10 @@ async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Val
         PageRequest::SyncCancel => serde_json::to_value(collector::cancel()?),
         PageRequest::SyncResume { task, pin, settings } => serde_json::to_value(collector::resume(task, settings, pin).await?),
         PageRequest::TaskList(query) => return host_link::call(Request::TaskList(query), CALL_TIMEOUT_MS).await,
+        // Official documents (issue #10).
+        PageRequest::DocumentsFetch { task, pin, settings } => serde_json::to_value(collector::fetch_documents(task, settings, pin).await?),
+        PageRequest::DocumentGet(r) => return host_link::call(Request::DocumentGet(r), EXPORT_TIMEOUT_MS).await,
+        PageRequest::DocumentsExport(r) => return host_link::call(Request::DocumentsExport(r), EXPORT_TIMEOUT_MS).await,
         PageRequest::TaskReport { task } => {
             return host_link::call(Request::TaskReport(crate::checkpoint::TaskRef { task }), CALL_TIMEOUT_MS).await
         }
@@ -94,6 +104,13 @@ async fn dispatch(message: &JsValue, sender: &JsValue) -> Result<serde_json::Val
         PageRequest::TaskDeclarations(query) => return host_link::call(Request::TaskDeclarations(query), CALL_TIMEOUT_MS).await,
         PageRequest::DeclarationGet(r) => return host_link::call(Request::DeclarationGet(r), CALL_TIMEOUT_MS).await,
         PageRequest::Export(r) => return host_link::call(Request::Export(r), EXPORT_TIMEOUT_MS).await,
+        PageRequest::Enterprises => return host_link::call(Request::Enterprises, CALL_TIMEOUT_MS).await,
+        // 数据验证报告 (`ui::report`): reads and the certificate, all made by the host.
+        PageRequest::ReportCoverage(range) => return host_link::call(Request::ReportCoverage(range), CALL_TIMEOUT_MS).await,
+        PageRequest::ReportTradeValue(form) => return host_link::call(Request::ReportTradeValue(form), REPORT_TIMEOUT_MS).await,
+        PageRequest::CertificateMake(make) => return host_link::call(Request::CertificateMake(make.into_request()), CERTIFICATE_TIMEOUT_MS).await,
+        PageRequest::SettingsGet => return host_link::call(Request::SettingsGet, CALL_TIMEOUT_MS).await,
+        PageRequest::SettingsSet(settings) => return host_link::call(Request::SettingsSet(settings), CALL_TIMEOUT_MS).await,
     };
     value.map_err(|e| ErrorInfo::with_detail(ErrorCode::Internal, e.to_string()))
 }
@@ -111,7 +128,9 @@ pub async fn resume_active() {
 async fn ping() -> Result<PingReply, ErrorInfo> {
     let request = Request::Ping(PingRequest { protocol: PROTOCOL_VERSION, extension_version: crate::VERSION.into() });
     let value = host_link::call(request, PING_TIMEOUT_MS).await?;
-    serde_json::from_value(value).map_err(|e| ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, e.to_string()))
+    let reply: PingReply = serde_json::from_value(value).map_err(|e| ErrorInfo::with_detail(ErrorCode::HostReplyInvalid, e.to_string()))?;
+    crate::protocol::check_host(&reply)?;
+    Ok(reply)
 }
 
 async fn diagnose(text: String, from: crate::calendar::Date, to: crate::calendar::Date) -> Result<DiagnoseReport, ErrorInfo> {

@@ -204,6 +204,7 @@ fn seed(host_binary: &Path, db: &Path, n: usize, tasks: usize) -> Result<TaskNum
             portal: "https://swapp.singlewindow.cn".into(),
             operator: format!("操作员{}", k % 3),
             now: time(today.add_days(-i64::from(k)), 36_000 + k),
+            enterprise: None,
         }))?;
         serde_json::from_value::<TaskNumber>(record["number"].clone()).map_err(|e| e.to_string())
     };

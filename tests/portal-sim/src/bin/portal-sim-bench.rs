@@ -13,6 +13,8 @@
 //!   directions, both types, closed and not closed, `limit=50`.
 //! * `detail`: `POST /decserver/sw/dec/merge/queryDecData` for random
 //!   declarations.
+//! * `pdf`: `GET /decserver/entries/ftl/1/0/0/{cusCiqNo}.pdf`, the print of
+//!   random declarations that have a 报关单号 (a PDF of 1–4 KB made per request).
 //!
 //! Load generator and server share the machine's cores, so the numbers are
 //! a lower bound for the server alone. Loopback only; bounded in count and
@@ -101,7 +103,9 @@ async fn phase(
                     Req::PostJson(target, body) => c.post_json(target, body).await,
                 };
                 match r {
-                    Ok(resp) if resp.status == 200 && resp.body.first() == Some(&b'{') => {}
+                    Ok(resp)
+                        if resp.status == 200
+                            && matches!(resp.body.first(), Some(b'{') | Some(b'%')) => {}
                     _ => errors += 1,
                 }
                 lat.push(t.elapsed());
@@ -191,6 +195,19 @@ async fn main() -> std::process::ExitCode {
         })
         .collect();
 
+    let printed: Vec<&portal_sim::Declaration> = truth
+        .declarations
+        .iter()
+        .map(|t| &t.declaration)
+        .filter(|d| d.entry_id.is_some())
+        .collect();
+    let pdf: Vec<Req> = (0..4096)
+        .map(|_| {
+            let d = rng.pick(&printed);
+            Req::Get(format!("/decserver/entries/ftl/1/0/0/{}.pdf", d.cus_ciq_no))
+        })
+        .collect();
+
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "portal-sim-bench: {cores} cores, {} clients, {} requests per phase (max {} s), {} declarations, zero latency",
@@ -214,6 +231,7 @@ async fn main() -> std::process::ExitCode {
     results.push(phase("baseline", sim.addr(), &session, baseline, &args).await);
     results.push(phase("list", sim.addr(), &session, Arc::new(list), &args).await);
     results.push(phase("detail", sim.addr(), &session, Arc::new(detail), &args).await);
+    results.push(phase("pdf", sim.addr(), &session, Arc::new(pdf), &args).await);
 
     let base = results[0].rate();
     println!(

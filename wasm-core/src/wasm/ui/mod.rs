@@ -13,12 +13,22 @@
 //! and ends (stopping its polls) when the view changes. The worker does the work: the pages ask
 //! it with `chrome.runtime.sendMessage` ([`api`]), and a sync keeps running when the page is
 //! closed; reopened, 报关单协同 picks the running task up from `sync_status`.
+//!
+//! **The active enterprise** (several enterprises in one store): the header shows it (name and
+//! 统一社会信用代码) and a select switches between the store's enterprises (`enterprises`); the
+//! choice is remembered in `chrome.storage.local` (`enterprise`, with the newest task then,
+//! `enterpriseSeen`), and a sync that ran since for another enterprise makes that one active
+//! (`EnterpriseList::active`). 协同记录, its export, 预览 and 数据验证报告 pass it as their
+//! `enterprise` filter ([`App::enterprise`]); 详情 follows its task, which has one.
 
 mod api;
+mod documents;
 mod dom;
 mod preview;
 mod records;
+mod report;
 pub(super) mod serve;
+mod schedule;
 mod sync_page;
 mod task;
 
@@ -86,9 +96,13 @@ impl Route {
     }
 }
 
-/// The app: its language, the shell's parts and the mounted view.
+/// The app: its language, the active enterprise, the shell's parts and the mounted view.
 pub struct App {
     lang: Cell<Lang>,
+    /// The store's enterprises, as last read.
+    enterprises: RefCell<crate::browse::EnterpriseList>,
+    /// The user's choice and the store's newest task when it was made (`chrome.storage.local`).
+    chosen: RefCell<(Option<String>, Option<crate::task::TaskNumber>)>,
     root: El,
     main: El,
     scope: RefCell<Scope>,
@@ -110,6 +124,28 @@ impl App {
     pub fn t(&self, t: T) -> &'static str {
         t.get(self.lang.get())
     }
+
+    /// The active enterprise's 统一社会信用代码 (`None` when the store has none): the pages'
+    /// `enterprise` filter.
+    pub fn enterprise(&self) -> Option<String> {
+        self.active().map(|e| e.enterprise.scc)
+    }
+
+    fn active(&self) -> Option<crate::browse::EnterpriseSummary> {
+        let chosen = self.chosen.borrow();
+        self.enterprises.borrow().active(chosen.0.as_deref(), chosen.1.as_ref()).cloned()
+    }
+}
+
+/// Reads the store's enterprises again; true when the active enterprise changed from one to
+/// another (a view mounted without one showed everything, which was that enterprise's anyway).
+async fn refresh_enterprises(app: &App) -> bool {
+    let Ok(list) = api::ask_as::<crate::browse::EnterpriseList>(&serde_json::json!({ "type": "enterprises" })).await else {
+        return false;
+    };
+    let before = app.enterprise();
+    *app.enterprises.borrow_mut() = list;
+    before.is_some() && app.enterprise() != before
 }
 
 /// Goes to `hash` (`#/records`).
@@ -138,13 +174,24 @@ pub fn link(hash: &str, label: &str, class: &str) -> El {
 pub fn start_app() {
     let Some(body) = gloo::utils::document().body() else { return };
     let root = El(body.into());
-    let app = Rc::new(App { lang: Cell::new(Lang::Zh), root, main: el("main").id("main"), scope: RefCell::new(Scope::new()) });
+    let app = Rc::new(App {
+        lang: Cell::new(Lang::Zh),
+        enterprises: RefCell::new(crate::browse::EnterpriseList::default()),
+        chosen: RefCell::new((None, None)),
+        root,
+        main: el("main").id("main"),
+        scope: RefCell::new(Scope::new()),
+    });
     APP.with(|a| *a.borrow_mut() = Some(app.clone()));
     wasm_bindgen_futures::spawn_local(async move {
-        let stored = api::load(&["lang"]).await;
+        let stored = api::load(&["lang", "enterprise", "enterpriseSeen"]).await;
         if let Some(code) = stored.get("lang").and_then(|v| v.as_str()) {
             app.lang.set(Lang::from_code(code));
         }
+        let text = |key: &str| stored.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        *app.chosen.borrow_mut() = (text("enterprise"), text("enterpriseSeen").map(crate::task::TaskNumber));
+        // Before the first view: the views read the active enterprise when they mount.
+        refresh_enterprises(&app).await;
         let listener = gloo::events::EventListener::new(&gloo::utils::window(), "hashchange", |_| render());
         // The app lives as long as the page: so does its router.
         listener.forget();
@@ -188,7 +235,32 @@ fn render() {
         crumbs.append(&el("span").text(t.get(lang)));
     }
     let switch = dom::button(T::SwitchLanguage.get(lang), "link-button").id("lang-switch");
-    let topbar = el("header").class("topbar").child(crumbs).child(switch.clone());
+    let topbar = el("header").class("topbar").child(crumbs);
+    if let Some(active) = app.active() {
+        let list = app.enterprises.borrow().clone();
+        let select = el("select").id("enterprise-switch").children(list.enterprises.iter().map(|e| {
+            let label = format!("{}（{}）", e.enterprise.name, e.enterprise.scc);
+            dom::option(&e.enterprise.scc, &label, e.enterprise.scc == active.enterprise.scc)
+        }));
+        let shown = el("span")
+            .id("enterprise-active")
+            .attr("data-scc", &active.enterprise.scc)
+            .text(&format!("{} · {} {}", active.enterprise.name, T::EnterpriseCreditCode.get(lang), active.enterprise.scc));
+        topbar.append(&el("label").class("enterprise").push_text(T::EnterpriseActive.get(lang)).child(select.clone()).child(shown));
+        let choosing = app.clone();
+        let chosen = select.clone();
+        scope.on(&select, "change", move |_| {
+            let scc = chosen.value();
+            let newest = choosing.enterprises.borrow().newest_task().cloned();
+            *choosing.chosen.borrow_mut() = (Some(scc.clone()), newest.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let seen = newest.map(|t| t.0).unwrap_or_default();
+                api::save(&serde_json::json!({ "enterprise": scc, "enterpriseSeen": seen })).await;
+                render();
+            });
+        });
+    }
+    let topbar = topbar.child(switch.clone());
     app.main.clear();
     let content = el("div").class("content").child(topbar).child(app.main.clone());
     app.root.clear();
@@ -204,6 +276,14 @@ fn render() {
         render();
     });
 
+    // A sync may have run for another enterprise since: the header and the view follow it.
+    let following = app.clone();
+    let watching = scope.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if refresh_enterprises(&following).await && watching.alive() {
+            render();
+        }
+    });
     match route {
         Route::Home => home(&app, &scope),
         Route::Sync => sync_page::mount(app.clone(), &scope),
@@ -211,7 +291,7 @@ fn render() {
         Route::Task(n) => task::mount_view(app.clone(), &scope, n),
         Route::Detail(n) => task::mount_detail(app.clone(), &scope, n),
         Route::Declaration { cus_ciq_no, task } => preview::mount(app.clone(), &scope, cus_ciq_no, task),
-        Route::Report => report(&app),
+        Route::Report => report::mount(app.clone(), &scope),
         Route::NotFound => app.main.append(&el("section").class("card").child(el("h2").text(app.t(T::NotFound)))),
     }
 }
@@ -234,10 +314,4 @@ fn home(app: &App, _scope: &Scope) {
         .child(el("p").child(link("#/sync", app.t(T::HomeStart), "button primary")));
     app.main.append(&section);
     dom::mark("home");
-}
-
-/// 数据验证报告: filled by issue #7.
-fn report(app: &App) {
-    app.main.append(&el("section").class("card").child(el("h2").text(app.t(T::NavReport))).child(el("p").class("note").text(app.t(T::ReportPending))));
-    dom::mark("report");
 }

@@ -40,7 +40,7 @@ pub fn mount(app: Rc<App>, scope: &Scope, cus_ciq_no: String, task: Option<Strin
     );
     let scope = scope.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let found = api::ask_as::<Option<DeclarationFull>>(&json!({ "type": "declaration_get", "cusCiqNo": cus_ciq_no })).await;
+        let found = api::ask_as::<Option<DeclarationFull>>(&json!({ "type": "declaration_get", "cusCiqNo": cus_ciq_no, "enterprise": app.enterprise() })).await;
         if !scope.alive() {
             return;
         }
@@ -82,6 +82,7 @@ pub fn mount(app: Rc<App>, scope: &Scope, cus_ciq_no: String, task: Option<Strin
         sheet.append(&el("div").class("cf-goods-wrap").child(goods));
         sheet.append(&cells(&form.bottom));
         body.append(&sheet);
+        body.append(&super::documents::preview_section(&scope, &cus_ciq_no, lang));
         dom::mark("preview");
     });
 }

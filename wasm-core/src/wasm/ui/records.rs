@@ -167,6 +167,7 @@ pub fn mount(app: Rc<App>, scope: &Scope) {
     ]);
     for (b, format) in [(ex_xlsx, ExportFormat::Xlsx), (ex_csv, ExportFormat::Csv)] {
         let (from, to, status) = (ex_from.clone(), ex_to.clone(), ex_status.clone());
+        let enterprise = app.enterprise();
         scope.click(&b, move || {
             let range = from.value().parse().ok().zip(to.value().parse().ok()).and_then(|(f, l)| DateRange::new(f, l).ok());
             let Some(range) = range else {
@@ -175,7 +176,7 @@ pub fn mount(app: Rc<App>, scope: &Scope) {
                 return;
             };
             let status = status.clone();
-            wasm_bindgen_futures::spawn_local(export(ExportRequest { task: None, range: Some(range), format }, status, lang));
+            wasm_bindgen_futures::spawn_local(export(ExportRequest { task: None, range: Some(range), format, enterprise: enterprise.clone() }, status, lang));
         });
     }
 
@@ -240,7 +241,8 @@ impl Records {
     fn load(self: &Rc<Self>) {
         let page = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let query = page.query.borrow().clone();
+            let mut query = page.query.borrow().clone();
+            query.enterprise = page.app.enterprise();
             let result = api::ask_as::<TaskList>(&api::message("task_records", &query)).await;
             if !page.scope.alive() {
                 return;
@@ -290,7 +292,11 @@ impl Records {
             tr.append(&el("td").text(row.status));
             tr.append(&count(queried, "queried"));
             tr.append(&count(hit, "hit"));
-            tr.append(&count(reconciled, "reconciled"));
+            let reconciled = count(reconciled, "reconciled");
+            if let Some(documents) = &row.documents {
+                reconciled.append(&el("span").class("doc-count").attr("data-count", "documents").text(documents));
+            }
+            tr.append(&reconciled);
             let state = el("td").child(el("span").class(row.state_class).attr("data-field", "state").text(row.state));
             if row.disagree {
                 state.append(&el("span").class("badge bad").text(T::Disagree.get(lang)));

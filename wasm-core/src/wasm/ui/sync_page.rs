@@ -1,6 +1,10 @@
 //! 报关单协同: the form, 连接协同服务 (环境检测), the four steps, 启动协同服务 / 取消执行 / 重置,
 //! the progress bar and the live 执行日志. The task runs in the worker; this page polls
 //! `sync_status` every 500 ms and picks a running task up when it is opened again.
+//!
+//! Opened as `#/sync?from=YYYY-MM-DD&to=YYYY-MM-DD&for=report` (数据验证报告's 去协同), the form
+//! starts with that range as 自定义 and, for a report, the conditions a certificate needs; a
+//! finished task of this worker then does not overwrite them (a running one still shows).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -101,6 +105,8 @@ struct Page {
     busy: RefCell<bool>,
     /// The user confirmed sending the PIN with one try left (3016), for the next start only.
     confirm_last_try: std::cell::Cell<bool>,
+    /// The form was filled from the page's link (`#/sync?from=…&to=…`).
+    prefilled: std::cell::Cell<bool>,
 }
 
 fn now_text() -> String {
@@ -208,6 +214,7 @@ pub fn mount(app: Rc<App>, scope: &Scope) {
         poll: RefCell::new(Poll::default()),
         busy: RefCell::new(false),
         confirm_last_try: std::cell::Cell::new(false),
+        prefilled: std::cell::Cell::new(false),
     });
     page.install.set_hidden(true);
     page.progress.set_hidden(true);
@@ -217,6 +224,7 @@ pub fn mount(app: Rc<App>, scope: &Scope) {
     page.update_steps(None);
     page.empty_log();
     page.wire();
+    page.prefill_from_link();
 
     let loading = page.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -261,6 +269,7 @@ impl Page {
             form_row(t(T::FieldSpan), false, span_group),
             form_row(t(T::FieldFirst), false, f.first.clone()),
             form_row(t(T::FieldLast), false, f.last.clone()),
+            super::documents::option_box(self.lang()),
         ]);
         let settings = el("details").class("settings").id("settings").child(el("summary").text(t(T::Settings))).children([
             form_row(t(T::FieldPortal), false, f.portal.clone()),
@@ -286,6 +295,7 @@ impl Page {
             self.steps.clone(),
             el("div").class("form-grid").child(column1).child(column2).child(column3),
             settings,
+            super::schedule::block(self.lang(), &self.scope, self.f.portal.clone()),
             self.error.clone(),
             buttons,
             el("p").class("note").text(t(T::BackgroundNote)),
@@ -338,6 +348,31 @@ impl Page {
             });
         }
         self.span_changed(Span::PastThreeYears);
+    }
+
+    /// `#/sync?from=…&to=…[&for=report]`: the range as 自定义; for a report, also both types,
+    /// 报关收发货人, 进出口, 结关, and a note saying so.
+    fn prefill_from_link(&self) {
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        let Some((range, for_report)) = crate::view::report::parse_sync_link(&hash) else { return };
+        for (span, radio) in &self.f.spans {
+            radio.set_checked(*span == Span::Custom);
+        }
+        self.span_changed(Span::Custom);
+        self.f.first.set_value(&range.first.to_string());
+        self.f.last.set_value(&range.last.to_string());
+        if for_report {
+            self.f.types.set_value("both");
+            self.f.role.set_value(Role::Consignee.code());
+            self.f.directions.set_value("both");
+            self.f.status.set_value("closed");
+            for field in [&self.f.cus, &self.f.entry, &self.f.bill] {
+                field.set_value("");
+            }
+            let note = el("p").class("notice warning").id("prefill-note").text(self.t(T::SyncForReport));
+            let _ = self.steps.0.after_with_node_1(&note.0);
+        }
+        self.prefilled.set(true);
     }
 
     async fn load_settings(&self) {
@@ -666,6 +701,7 @@ impl Page {
         if let Some(pin) = &checked.pin {
             message["pin"] = Value::String(pin.expose().to_owned());
         }
+        message["documents"] = Value::Bool(super::documents::option_checked());
         self.start.set_disabled(true);
         self.notices.clear();
         match api::ask_as::<TaskRecord>(&message).await {
@@ -722,7 +758,8 @@ impl Page {
                 poll.pace = None;
             }
             self.empty_log();
-            if let Some(task) = status.task.clone() {
+            // A form filled from a link keeps its values over a finished task's conditions.
+            if let Some(task) = status.task.clone().filter(|_| running || !self.prefilled.get()) {
                 let page = self.clone();
                 wasm_bindgen_futures::spawn_local(async move { page.show_task_conditions(task).await });
             }

@@ -195,7 +195,7 @@ pub fn mount_detail(app: Rc<App>, scope: &Scope, number: String) {
     for (b, format) in [(ex_xlsx, ExportFormat::Xlsx), (ex_csv, ExportFormat::Csv)] {
         let (task, status) = (task.clone(), ex_status.clone());
         scope.click(&b, move || {
-            wasm_bindgen_futures::spawn_local(export(ExportRequest { task: Some(task.clone()), range: None, format }, status.clone(), lang));
+            wasm_bindgen_futures::spawn_local(export(ExportRequest { task: Some(task.clone()), range: None, format, enterprise: None }, status.clone(), lang));
         });
     }
     let headers = [
@@ -209,6 +209,7 @@ pub fn mount_detail(app: Rc<App>, scope: &Scope, number: String) {
         page.periods.clone(),
         filters,
         export_line,
+        super::documents::detail_toolbar(scope, &task, lang),
         page.error.clone(),
         el("div").class("table-wrap").child(table),
         page.pager.clone(),
@@ -280,6 +281,9 @@ impl Detail {
                     .child(el("span").class("total-label").text(label.get(lang)))
                     .child(el("span").class("total-value").id(&format!("total-{key}")).text(&value.to_string())),
             );
+        }
+        if let Some(fourth) = super::documents::fourth_total(report, lang) {
+            totals.append(&fourth);
         }
         for (i, period) in report.periods.iter().enumerate() {
             let c = period.counts;

@@ -435,7 +435,7 @@ fn clear_states_and_english() {
     browser.click(&app, "#connect").unwrap();
     wait(&mut browser, &app, "!!document.querySelector('.notice[data-code=\"1101\"]')", 30);
     let notice = text(&mut browser, &app, ".notice[data-code=\"1101\"]");
-    assert!(notice.contains("未检测到协同客户端") && notice.contains("下一步：") && notice.contains("NativeMessagingHosts"), "{notice}");
+    assert!(notice.contains("未检测到协同客户端") && notice.contains("下一步：") && notice.contains("install.ps1") && notice.contains("datalink-host doctor"), "{notice}");
     browser.click(&app, ".notice[data-code=\"1101\"] button").unwrap();
     assert_eq!(browser.eval(&app, "document.getElementById('install-help').hidden").unwrap(), json!(false), "下载客户端 shows how to install");
     assert_eq!(text(&mut browser, &app, "#steps li[data-step=\"1\"] .step-text"), "等待连接");

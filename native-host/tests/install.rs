@@ -23,6 +23,20 @@ struct Home {
     host: PathBuf,
 }
 
+/// Runs `start` again while it fails with "text file busy": the tests copy the host binary
+/// into their own HOMEs in parallel threads, and a copy still open for writing in a child
+/// process another thread just forked (before its exec closes the descriptor) makes executing
+/// that copy fail with ETXTBSY for a moment.
+fn retry_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..50 {
+        match start() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => std::thread::sleep(std::time::Duration::from_millis(20)),
+            other => return other.unwrap(),
+        }
+    }
+    start().unwrap()
+}
+
 impl Home {
     fn new() -> Home {
         let dir = tempfile::tempdir().unwrap();
@@ -47,7 +61,8 @@ impl Home {
     /// The host at `program` with this HOME and nothing else of the caller's environment that
     /// could point elsewhere.
     fn run_program(&self, program: &Path, args: &[&str]) -> Output {
-        Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(args)
             .env("HOME", self.dir.path())
             .env_remove("XDG_CONFIG_HOME")
@@ -58,9 +73,8 @@ impl Home {
             )
             // The card part of doctor: an E-Port control address where nothing listens, no PC/SC.
             .env("DATALINK_CARD_BACKEND", "eport")
-            .env("DATALINK_EPORT_URL", "ws://127.0.0.1:9")
-            .output()
-            .unwrap()
+            .env("DATALINK_EPORT_URL", "ws://127.0.0.1:9");
+        retry_busy(|| command.output())
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -528,14 +542,14 @@ fn the_host_serves_when_firefox_starts_it_with_the_manifest_path_and_the_addon_i
     use std::io::{Read, Write};
     let home = Home::new();
     let manifest = home.path(".mozilla/native-messaging-hosts/cn.datalink.host.json");
-    let mut child = Command::new(&home.host)
+    let mut command = Command::new(&home.host);
+    command
         .arg(&manifest)
         .arg("datalink@datalink.singlewindow")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::null());
+    let mut child = retry_busy(|| command.spawn());
     let body = json!({"id": 1, "type": "ping", "protocol": 1, "extensionVersion": env!("CARGO_PKG_VERSION")}).to_string();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&(body.len() as u32).to_ne_bytes()).unwrap();

@@ -281,11 +281,8 @@ fn state_label(state: &str) -> &'static str {
     }
 }
 
-/// Today (UTC day; the machines here run on UTC).
-pub fn today() -> Date {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
-    Date::from_day_number(days as i64)
-}
+/// Today (UTC day), as the end-to-end tests plan with it.
+pub use datalink_e2e::today;
 
 pub fn sim_date(day: Date) -> Result<portal_sim::Date> {
     day.to_string().parse().map_err(|e| format!("{e:?}"))

@@ -71,19 +71,22 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
-/// Today in China (UTC+8, no daylight saving): the date a certificate carries. Chinese
-/// departments read it, wherever the computer's clock is set.
+/// Seconds since the epoch, shifted to China's clock (UTC+8, no daylight saving).
+fn china_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 8 * 3600
+}
+
+/// Today in China: the date a certificate carries. Chinese departments read it, wherever the
+/// computer's clock is set.
 pub fn china_today() -> Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    Date::from_day_number(i64::try_from((secs + 8 * 3600) / 86_400).unwrap_or(0))
+    Date::from_day_number(i64::try_from(china_seconds() / 86_400).unwrap_or(0))
 }
 
 /// Now in China as `YYYY-MM-DD HH:MM:SS`.
 pub fn china_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 8 * 3600;
-    let day = Date::from_day_number(i64::try_from(secs / 86_400).unwrap_or(0));
+    let secs = china_seconds();
     let s = secs % 86_400;
-    format!("{day} {:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+    format!("{} {:02}:{:02}:{:02}", Date::from_day_number(i64::try_from(secs / 86_400).unwrap_or(0)), s / 3600, s % 3600 / 60, s % 60)
 }
 
 fn month(text: &str) -> Result<YearMonth> {

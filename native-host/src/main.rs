@@ -6,7 +6,7 @@
 
 mod card;
 mod certificate;
-mod framing;
+use datalink_host::framing;
 mod install;
 mod log;
 mod report;

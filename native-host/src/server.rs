@@ -8,9 +8,14 @@
 //! single writer thread owns stdout so frames never interleave. A broken frame is answered with
 //! an error frame and the loop goes on; the browser closing the port (EOF) ends the loop once
 //! the requests in flight have answered.
+//!
+//! Back-pressure: the channel to the writer holds at most [`REPLY_QUEUE`] replies. When the
+//! browser stops reading, the writer blocks on stdout, the queue fills, requests in flight wait
+//! (keeping their slot) to queue their reply, and the reading loop waits to queue its `busy` or
+//! error replies — so the host stops reading stdin instead of holding replies without bound
+//! (`tests/abuse.rs` checks it).
 
 use std::io::{Read, Write};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +25,7 @@ use datalink_core::protocol::{
     MAX_ECHO_BYTES, MAX_REPLY_FRAME, MAX_REQUEST_FRAME, MIN_PROTOCOL_VERSION,
 };
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::framing::{read_frame, write_frame, FrameError};
 use crate::log::{info, warn};
@@ -28,6 +33,8 @@ use crate::{report, store};
 
 /// Requests handled at once; one more is answered `busy` (1006) without being run.
 pub const MAX_IN_FLIGHT: usize = 32;
+/// Replies waiting for the writer thread; past it, senders wait (see the module docs).
+pub const REPLY_QUEUE: usize = 16;
 /// How long requests in flight may still finish after the browser closed the port.
 const DRAIN_ON_EOF: Duration = Duration::from_secs(5);
 
@@ -48,11 +55,12 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W) -> End
         Ok(runtime) => runtime,
         Err(e) => return Ended::Io(format!("cannot start the runtime: {e}")),
     };
-    let (frames_tx, frames_rx) = mpsc::channel::<Vec<String>>();
+    let (frames_tx, frames_rx) = mpsc::channel::<Outgoing>(REPLY_QUEUE);
     let writer = std::thread::spawn(move || write_all(output, frames_rx));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    let send = |tx: &mpsc::Sender<Vec<String>>, reply: Reply| {
-        let _ = tx.send(frames_of(&reply));
+    // This thread is outside the runtime, so it may block: the reading loop waits for room.
+    let send = |tx: &mpsc::Sender<Outgoing>, reply: Reply| {
+        let _ = tx.blocking_send(Outgoing { frames: frames_of(&reply), slot: None });
     };
 
     let ended = loop {
@@ -86,8 +94,11 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W) -> End
         let tx = frames_tx.clone();
         runtime.spawn(async move {
             let reply = handle(envelope).await;
-            let _ = tx.send(frames_of(&reply));
-            drop(permit);
+            // The slot is held until the writer takes the reply: a reader that stopped reading
+            // stops new requests from running (they are answered `busy`, and then not read at
+            // all). The writer frees it before writing, so a client that keeps exactly
+            // MAX_IN_FLIGHT requests out is never answered `busy`.
+            let _ = tx.send(Outgoing { frames: frames_of(&reply), slot: Some(permit) }).await;
         });
     };
 
@@ -105,9 +116,16 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W) -> End
     }
 }
 
-fn write_all<W: Write>(mut output: W, frames: mpsc::Receiver<Vec<String>>) -> Result<(), String> {
-    for reply in frames {
-        for frame in reply {
+/// A reply on its way to the writer thread, with the request's slot when it ran.
+struct Outgoing {
+    frames: Vec<String>,
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+fn write_all<W: Write>(mut output: W, mut replies: mpsc::Receiver<Outgoing>) -> Result<(), String> {
+    while let Some(Outgoing { frames, slot }) = replies.blocking_recv() {
+        drop(slot);
+        for frame in frames {
             write_frame(&mut output, frame.as_bytes()).map_err(|e| e.to_string())?;
         }
     }

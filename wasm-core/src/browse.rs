@@ -11,6 +11,26 @@ use crate::calendar::Date;
 use crate::period::DateRange;
 use crate::task::{DirectionChoice, TaskNumber, TaskState};
 
+/// A list query that is read one page at a time: the pager turns its page.
+pub trait PagedQuery {
+    /// Shows page `page` (1-based) of `page_size` rows next.
+    fn turn_to(&mut self, page: u32, page_size: u32);
+}
+
+impl PagedQuery for TaskRecordsQuery {
+    fn turn_to(&mut self, page: u32, page_size: u32) {
+        self.page = page;
+        self.page_size = page_size;
+    }
+}
+
+impl PagedQuery for DeclarationsQuery {
+    fn turn_to(&mut self, page: u32, page_size: u32) {
+        self.page = page;
+        self.page_size = page_size;
+    }
+}
+
 /// `task_records` (协同记录): like `task_list`, plus the 进出口 filter of the seed's screen.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

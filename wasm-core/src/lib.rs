@@ -39,9 +39,15 @@ mod csv_text;
 pub mod currency;
 pub mod documents;
 pub mod error;
+/// The invariants the fuzz targets (`fuzz/`) and their regression tests share (native only: the
+/// extension never runs them).
+#[doc(hidden)]
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzzing;
 pub mod holidays;
 pub mod money;
 pub mod month;
+pub mod pace;
 pub mod page;
 pub mod period;
 pub mod plan;

@@ -602,8 +602,10 @@ impl Engine {
         let attempts = attempts + 1;
         if fault.retryable() && attempts < self.config.max_attempts {
             let delay = self.backoff_ms(attempts);
+            // The user sees every fault the task rides out, and that it is being retried.
+            let line = self.retry_line(&pending, fault, delay, attempts);
             self.requeue(Ready { at_ms: now_ms + delay, pending, attempts }, false);
-            return Vec::new();
+            return vec![Effect::Log(LogCategory::Error, line)];
         }
         match pending {
             Pending::List { window_key, .. } => self.fail_window(&window_key, &fault.to_string()),
@@ -620,6 +622,31 @@ impl Engine {
                 ]
             }
         }
+    }
+
+    /// The log line for a request that failed and waits `delay_ms` before its `attempts`-th
+    /// retry: which request, why (a 429/WAF answer says the portal finds us too frequent).
+    fn retry_line(&self, pending: &Pending, fault: &PortalFault, delay_ms: u64, attempts: u32) -> String {
+        let what = match pending {
+            Pending::List { window_key, offset, limit, .. } => match self.windows.get(window_key) {
+                Some(w) => format!(
+                    "{} 至 {} [{}][{}] 第{}页查询失败",
+                    w.window.span.first,
+                    w.window.span.last,
+                    w.window.stream.direction.label(),
+                    w.window.stream.declaration_type.label(),
+                    offset / (*limit).max(1) + 1
+                ),
+                None => "列表查询失败".to_owned(),
+            },
+            Pending::Detail { cus_ciq_no, .. } => format!("报关单 {cus_ciq_no} 预览失败"),
+        };
+        let why = match fault {
+            PortalFault::RateLimited(_) => format!("{fault}，访问过于频繁"),
+            _ => fault.to_string(),
+        };
+        let seconds = delay_ms.div_ceil(100) as f64 / 10.0;
+        format!("{what}：{why}，{seconds:.1} 秒后自动重试（第{attempts}次）")
     }
 
     fn requeue(&mut self, ready: Ready, front: bool) {

@@ -5,7 +5,14 @@
 //! way the existing tools work (1 in flight). It reports, per run, the requests made against
 //! the minimum a complete sync needs (one per list page of each non-empty window, one probe
 //! per empty window, one detail per declaration — computed from the simulator's truth), and
-//! the wall time against its lower bound (requests × latency ÷ requests in flight).
+//! the wall time against its lower bound (requests × latency ÷ requests in flight), and the
+//! memory the run took: the host's peak resident set (`VmHWM` of every `datalink-host` process
+//! the browser started for this run's database, the largest if the host was restarted) against
+//! the same host right after its handshake, and the peak of all Chromium processes' resident
+//! sets added together (sampled at every status poll, i.e. every ~150 ms).
+//!
+//! Sizes up to 50,000 declarations work: the run's deadline grows with the requests it needs
+//! (see [`deadline`]).
 
 use std::fmt::Write as _;
 
@@ -13,6 +20,8 @@ use datalink_core::plan::{plan, SpanLimit};
 use datalink_core::task::{Conditions, DirectionChoice, Role, StatusChoice, TypeChoice};
 use datalink_e2e::SyncSettings;
 use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
 
 use crate::demo::{run_sync, sim_date, today, RunOptions};
 use crate::{dist, flag_value, root, step, Result};
@@ -26,7 +35,7 @@ fn sizes(text: &str) -> Result<Vec<usize>> {
 pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
     let what = args.first().map(String::as_str);
     if what != Some("sync") {
-        return Err("usage: cargo xtask bench sync [--sizes 100,1000,10000] [--sequential-sizes 100,1000] [--latency-ms 50]".into());
+        return Err("usage: cargo xtask bench sync [--sizes 100,1000,10000] [--sequential-sizes 100,1000] [--latency-ms 50]\n       cargo xtask bench host [--count 20000] [--writes 200] [--host PATH]".into());
     }
     let args = &args[1..];
     let latency: u64 = flag_value(args, "--latency-ms")?.map_or(Ok(50), |v| v.parse().map_err(|_| "--latency-ms takes a number".to_owned()))?;
@@ -38,7 +47,7 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
 
     let mut table = String::from(
-        "| declarations | in flight | requests | minimum | ratio | wall s | bound s | ratio | declarations/min | state |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| declarations | in flight | requests | minimum | ratio | wall s | bound s | ratio | declarations/min | host at start MiB | host peak MiB | host peak ÷ start | Chromium peak MiB | state |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let runs: Vec<(usize, u32)> = pipelined.iter().map(|&n| (n, 4)).chain(sequential.iter().map(|&n| (n, 1))).collect();
     for (n, in_flight) in runs {
@@ -63,6 +72,7 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
             headed: false,
             print: false,
             card: false,
+            deadline: deadline(n, latency, in_flight),
         };
         let result = run_sync(&options)?;
         let truth = result.truth.clone().unwrap_or(Value::Null);
@@ -74,6 +84,9 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
         let per_minute = found as f64 / (wall / 60.0);
         let state = result.status["state"].as_str().unwrap_or_default().to_owned();
         let exact = result.exact().unwrap_or(false);
+        let m = &result.memory;
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        let growth = if m.host_start_kib > 0 { m.host_peak_kib as f64 / m.host_start_kib as f64 } else { f64::NAN };
         println!(
             "requests {requests} (list {}, detail {}), minimum {minimum} → {:.3}×; wall {wall:.1} s, bound {bound:.1} s → {:.3}×; {per_minute:.0} declarations/min; {state}, export exact: {exact}",
             result.list_requests,
@@ -81,11 +94,22 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
             requests as f64 / minimum as f64,
             wall / bound
         );
+        println!(
+            "memory: host VmHWM {:.1} MiB after its handshake, {:.1} MiB peak ({growth:.2}×, {} host process(es)); Chromium peak {:.1} MiB over {} samples",
+            mib(m.host_start_kib),
+            mib(m.host_peak_kib),
+            m.host_pids.len(),
+            mib(m.chromium_peak_kib),
+            m.samples
+        );
         let _ = writeln!(
             table,
-            "| {n} ({found} in scope) | {in_flight} | {requests} | {minimum} | {:.3} | {wall:.1} | {bound:.1} | {:.3} | {per_minute:.0} | {state}{} |",
+            "| {n} ({found} in scope) | {in_flight} | {requests} | {minimum} | {:.3} | {wall:.1} | {bound:.1} | {:.3} | {per_minute:.0} | {:.1} | {:.1} | {growth:.2} | {:.0} | {state}{} |",
             requests as f64 / minimum as f64,
             wall / bound,
+            mib(m.host_start_kib),
+            mib(m.host_peak_kib),
+            mib(m.chromium_peak_kib),
             if exact { ", exact" } else { ", NOT exact" }
         );
     }
@@ -94,6 +118,63 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
     std::fs::write(out.join("sync.md"), &table).map_err(|e| e.to_string())?;
     println!("written to {}", out.join("sync.md").display());
     Ok(())
+}
+
+/// How long a run may take: four times its latency bound with the requests a sync of `n`
+/// declarations needs (about 800 list requests for the three years, one detail per
+/// declaration), and at least 20 minutes — 50,000 declarations one at a time is ~45 minutes.
+pub fn deadline(n: usize, latency_ms: u64, in_flight: u32) -> Duration {
+    let requests = 800 + n as u64;
+    let bound_ms = requests * latency_ms.max(1) / u64::from(in_flight.max(1));
+    Duration::from_millis((bound_ms * 4).max(20 * 60 * 1000))
+}
+
+/// The memory of one run, in KiB, from `/proc`: the processes whose environment has
+/// `DATALINK_DB=<the run's database>` — the `datalink-host` processes (by executable) and
+/// Chromium's (everything else: they pass the variable on to the host they start).
+#[derive(Debug, Default, Clone)]
+pub struct MemoryPeak {
+    /// The host's `VmHWM` right after its handshake (set by the caller from the first sample).
+    pub host_start_kib: u64,
+    /// The largest `VmHWM` of any host process seen (a restarted host is a new process).
+    pub host_peak_kib: u64,
+    /// The largest sum of Chromium's processes' `VmRSS` at one sample.
+    pub chromium_peak_kib: u64,
+    /// Every host process seen.
+    pub host_pids: Vec<u32>,
+    pub samples: u64,
+}
+
+impl MemoryPeak {
+    /// Reads the processes of the browser whose host uses `db` once.
+    pub fn sample(&mut self, db: &Path) {
+        let wanted = format!("DATALINK_DB={}", db.display());
+        let mut chromium = 0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            if !environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
+                continue;
+            }
+            let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else { continue };
+            let is_host = std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "datalink-host"));
+            if is_host {
+                self.host_peak_kib = self.host_peak_kib.max(status_kib(&status, "VmHWM:"));
+                if !self.host_pids.contains(&pid) {
+                    self.host_pids.push(pid);
+                }
+            } else {
+                chromium += status_kib(&status, "VmRSS:");
+            }
+        }
+        self.chromium_peak_kib = self.chromium_peak_kib.max(chromium);
+        self.samples += 1;
+    }
+}
+
+/// A `kB` field of `/proc/<pid>/status` (0 when absent).
+fn status_kib(status: &str, field: &str) -> u64 {
+    status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
 }
 
 /// The fewest requests a complete sync of the demo's conditions needs on this data: one per

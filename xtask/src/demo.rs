@@ -34,6 +34,8 @@ pub struct RunOptions {
     /// Use the virtual IC card: pcscd + vpcd, the card in the demo's reader, the PIN verified
     /// on it before the task starts (卡介质验证).
     pub card: bool,
+    /// How long the task may run before the run fails.
+    pub deadline: Duration,
 }
 
 /// What a run proved.
@@ -50,6 +52,8 @@ pub struct RunResult {
     pub exported: Vec<Value>,
     /// portal-sim's truth at the end (portal-sim only).
     pub truth: Option<Value>,
+    /// The host's and Chromium's memory, sampled at every status poll (bench.rs).
+    pub memory: crate::bench::MemoryPeak,
 }
 
 pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
@@ -98,6 +102,14 @@ pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
         println!("卡介质登录成功，用户名：{user}");
     }
     let app = browser.open_app().map_err(|e| e.to_string())?;
+    // The memory baseline: the host just started and answered its handshake (`ping`).
+    let connected = browser.ask(&app, &json!({ "type": "connect_host" })).map_err(|e| e.to_string())?;
+    if connected["ok"] != json!(true) {
+        return Err(format!("连接协同客户端 failed: {}", connected["error"]));
+    }
+    let mut memory = crate::bench::MemoryPeak::default();
+    memory.sample(browser.db());
+    memory.host_start_kib = memory.host_peak_kib;
     let mut request = datalink_e2e::start_request(&base, options.range, &options.settings);
     request["pin"] = json!(options.pin);
     request["verifyCard"] = json!(options.card);
@@ -108,7 +120,8 @@ pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
     }
     let task = started["result"]["number"].as_str().unwrap_or_default().to_owned();
     let mut relogins = 0;
-    let status = datalink_e2e::wait_done(&mut browser, &app, Duration::from_secs(7200), options.print, |browser, status| {
+    let status = datalink_e2e::wait_done(&mut browser, &app, options.deadline, options.print, |browser, status| {
+        memory.sample(browser.db());
         // Without a PIN the worker cannot log in again by itself; the "user" does.
         if status["paused"] == json!(true) && relogins < 50 {
             relogins += 1;
@@ -120,6 +133,7 @@ pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
     })
     .map_err(|e| e.to_string())?;
     let elapsed = started_at.elapsed();
+    memory.sample(browser.db());
     let exported = datalink_e2e::export(&dist, &options.db, &task).map_err(|e| e.to_string())?;
     let (mut list_requests, mut detail_requests, mut expected, mut truth) = (0, 0, None, None);
     if let Some(sim) = &sim {
@@ -130,7 +144,7 @@ pub fn run_sync(options: &RunOptions) -> Result<RunResult> {
         expected = Some(datalink_e2e::truth_in_scope(&t, options.range));
         truth = Some(t);
     }
-    Ok(RunResult { task, status, elapsed, list_requests, detail_requests, expected, exported, truth })
+    Ok(RunResult { task, status, elapsed, list_requests, detail_requests, expected, exported, truth, memory })
 }
 
 impl RunResult {
@@ -186,6 +200,7 @@ pub fn run(args: &[String], toolchain: &crate::wasm::Toolchain) -> Result<()> {
         headed: args.iter().any(|a| a == "--headed"),
         print: true,
         card: true,
+        deadline: Duration::from_secs(7200),
     };
     let result = run_sync(&options)?;
     let status = &result.status;

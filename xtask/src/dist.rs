@@ -114,7 +114,9 @@ fn write_manifest(path: &Path, dev_origin: Option<&str>) -> Result<()> {
     manifest["version"] = json!(VERSION);
     if let Some(origin) = dev_origin {
         let origin = origin.trim_end_matches('/');
-        if !origin.starts_with("http://127.0.0.1") && !origin.starts_with("http://localhost") {
+        // The host itself must be local: `http://127.0.0.1.evil.example` is not.
+        let host = origin.strip_prefix("http://").map(|rest| rest.split(':').next().unwrap_or_default());
+        if !matches!(host, Some("127.0.0.1" | "localhost")) {
             return Err(format!("--dev-origin must be on this machine (http://127.0.0.1:PORT), not {origin:?}"));
         }
         let pattern = format!("{origin}/*");
@@ -352,5 +354,58 @@ fn release_permissions(manifest: &mut Value) {
     strip(&mut manifest["host_permissions"]);
     for script in manifest["content_scripts"].as_array_mut().into_iter().flatten() {
         strip(&mut script["matches"]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn source_manifest() -> Value {
+        serde_json::from_str(&std::fs::read_to_string(root().join("extension/manifest.json")).unwrap()).unwrap()
+    }
+
+    fn patterns(manifest: &Value) -> Vec<String> {
+        let mut all: Vec<String> = manifest["host_permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+        for script in manifest["content_scripts"].as_array().unwrap() {
+            all.extend(script["matches"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()));
+        }
+        all
+    }
+
+    /// The release packages (store zip, CRX) ask for the portal's origins and nothing local
+    /// (issue #9; tests/e2e/tests/security.rs checks the rest of the manifest).
+    #[test]
+    fn a_release_manifest_keeps_the_portal_origins_and_drops_every_local_one() {
+        let source = source_manifest();
+        assert!(patterns(&source).iter().any(|p| p == DEFAULT_DEV_PATTERN), "the development pattern this guards against");
+        let mut released = source.clone();
+        // A --dev-origin build narrows the pattern to a port; that must go too.
+        for script in released["content_scripts"].as_array_mut().unwrap() {
+            script["matches"].as_array_mut().unwrap().push(json!("http://localhost:18080/*"));
+        }
+        release_permissions(&mut released);
+        let left = patterns(&released);
+        assert!(left.iter().all(|p| p.contains(".singlewindow.")), "{left:?}");
+        let portal: Vec<String> = patterns(&source).into_iter().filter(|p| p.contains(".singlewindow.")).collect();
+        assert_eq!(left, portal, "every portal origin stays, in order");
+    }
+
+    #[test]
+    fn a_dev_origin_must_be_this_machine() {
+        let dir = std::env::temp_dir().join(format!("xtask-dev-origin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("manifest.json");
+        for (origin, ok) in [("http://127.0.0.1:18080", true), ("http://localhost:8080", true), ("https://evil.example", false), ("http://127.0.0.1.evil.example", false), ("http://localhost.evil.example:80", false)] {
+            std::fs::copy(root().join("extension/manifest.json"), &path).unwrap();
+            assert_eq!(write_manifest(&path, Some(origin)).is_ok(), ok, "{origin}");
+        }
+        std::fs::copy(root().join("extension/manifest.json"), &path).unwrap();
+        write_manifest(&path, Some("http://127.0.0.1:18080/")).unwrap();
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(patterns(&written).contains(&"http://127.0.0.1:18080/*".to_owned()));
+        assert!(!patterns(&written).contains(&DEFAULT_DEV_PATTERN.to_owned()), "the port replaces the wide pattern");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -11,10 +11,12 @@
 //! Every step says what it runs. Installing is idempotent: what is there is not installed again.
 
 mod bench;
+mod bench_host;
 mod crx;
 mod demo;
 mod deps;
 mod dist;
+mod fuzz;
 mod wasm;
 mod windows;
 
@@ -42,6 +44,12 @@ Commands:
                              against portal-sim (or --portal), printing the per-month reconciliation
   bench sync [--sizes 100,1000,10000] [--sequential-sizes 100,1000] [--latency-ms 50]
                              the sync benchmark (see BENCHMARKS.md)
+  bench host [--count 20000] [--writes 200] [--host PATH]
+                             the host's round-trip latency and throughput over pipes, against `cat`
+  fuzz [--secs N] [--no-sanitizer] [TARGET…]
+                             cargo-fuzz (installed if missing) on each target for N s (default
+                             60): framing, request, portal_list, portal_detail, portal_answer,
+                             documents, planner; new crashes go to fuzz/regressions/ (fails)
 ";
 
 fn main() -> ExitCode {
@@ -54,6 +62,7 @@ fn main() -> ExitCode {
         Some("test") => test_command(),
         Some("demo") => demo_command(&args[1..]),
         Some("bench") => bench_command(&args[1..]),
+        Some("fuzz") => fuzz::command(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -206,12 +215,14 @@ fn windows_tests(totals: &mut TestTotals) -> (Result<PathBuf>, Result<()>) {
     });
     let built = started.elapsed();
     let unit = host.as_ref().map_err(Clone::clone).and_then(|_| {
-        let tests = windows::build_unit_tests()?;
-        windows::shim(tests.parent().ok_or("no folder")?)?;
         let wine = windows::Wine::new("unit")?;
-        let mut command = wine.command(&tests);
-        command.args(windows::WINE_UNIT_FILTERS);
-        cargo_test(&mut command, totals)
+        for tests in windows::build_unit_tests()? {
+            windows::shim(tests.parent().ok_or("no folder")?)?;
+            let mut command = wine.command(&tests);
+            command.args(windows::WINE_UNIT_FILTERS);
+            cargo_test(&mut command, totals)?;
+        }
+        Ok(())
     });
     println!(
         "Windows: cross-build {:.1}s, unit tests (built and run under wine) {:.1}s",
@@ -256,6 +267,10 @@ fn cargo_test(command: &mut Command, totals: &mut TestTotals) -> Result<()> {
 }
 
 fn bench_command(args: &[String]) -> Result<()> {
+    if args.first().map(String::as_str) == Some("host") {
+        check_flags(&args[1..], &[], bench_host::FLAGS)?;
+        return bench_host::run(&args[1..]);
+    }
     check_flags(args.get(1..).unwrap_or_default(), &[], bench::FLAGS)?;
     let toolchain = deps::ensure(deps::Needs { browser: true })?;
     bench::run(args, &toolchain)

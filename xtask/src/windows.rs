@@ -125,8 +125,9 @@ pub fn build_host(release: bool) -> Result<PathBuf> {
         .join("datalink-host.exe"))
 }
 
-/// Builds the host's unit-test binary for Windows; returns its path.
-pub fn build_unit_tests() -> Result<PathBuf> {
+/// Builds the host's unit-test binaries for Windows (its library: framing; its program: store,
+/// install and the rest); returns their paths.
+pub fn build_unit_tests() -> Result<Vec<PathBuf>> {
     step(&format!(
         "cross-building the host's unit tests for {TARGET}"
     ));
@@ -136,12 +137,13 @@ pub fn build_unit_tests() -> Result<PathBuf> {
         "--no-run",
         "-p",
         "datalink-host",
+        "--lib",
         "--bin",
         "datalink-host",
         "--message-format=json-render-diagnostics",
     ]);
     cross(&mut command);
-    println!("$ cargo test --no-run --target {TARGET} -p datalink-host --bin datalink-host");
+    println!("$ cargo test --no-run --target {TARGET} -p datalink-host --lib --bin datalink-host");
     let out = command
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -152,12 +154,16 @@ pub fn build_unit_tests() -> Result<PathBuf> {
             out.status
         ));
     }
-    String::from_utf8_lossy(&out.stdout)
+    let tests = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo named no test executable".into())
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .collect::<Vec<_>>();
+    if tests.len() < 2 {
+        return Err(format!("cargo named {} test executables, expected the library's and the program's", tests.len()));
+    }
+    Ok(tests)
 }
 
 /// Compiles the `bcryptprimitives.dll` shim into `dir` (beside an `.exe`) unless it is there.

@@ -24,7 +24,12 @@ pub fn host_binary() -> &'static Path {
 /// The host command with the card variables of this machine's environment cleared, then `env`.
 pub fn host_command(program: Command, env: &[(&str, &str)]) -> Command {
     let mut command = program;
-    for name in ["DATALINK_CARD_BACKEND", "DATALINK_EPORT_URL", "DATALINK_CARD_READER", "DATALINK_EPORT_TIMEOUT_MS"] {
+    for name in [
+        "DATALINK_CARD_BACKEND",
+        "DATALINK_EPORT_URL",
+        "DATALINK_CARD_READER",
+        "DATALINK_EPORT_TIMEOUT_MS",
+    ] {
         command.env_remove(name);
     }
     for (name, value) in env {

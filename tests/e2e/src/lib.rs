@@ -677,3 +677,32 @@ impl Sim {
         serde_json::to_value(self.sim.truth()).unwrap_or(Value::Null)
     }
 }
+
+/// A `Sim` is used as the simulator it runs: `sim.login_url()`, `&sim` where a `&RunningSim` is
+/// asked for.
+impl std::ops::Deref for Sim {
+    type Target = portal_sim::RunningSim;
+    fn deref(&self) -> &portal_sim::RunningSim {
+        &self.sim
+    }
+}
+
+/// Asserts that the host's export of `task` (`datalink-host export`, over the browser's
+/// database) is exactly the declarations `expected` (统一编号): nothing missing, nothing extra,
+/// no declaration twice, and every one with its goods lines. Panics with what differs.
+pub fn assert_export_matches(dist: &Dist, browser: &Browser, task: &str, expected: &std::collections::BTreeSet<String>) {
+    let rows = match export(dist, browser.db(), task) {
+        Ok(rows) => rows,
+        Err(e) => panic!("export of task {task} failed: {e}"),
+    };
+    let ids: Vec<String> = rows.iter().map(|r| r["cusCiqNo"].as_str().unwrap_or_default().to_owned()).collect();
+    let unique: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(ids.len(), unique.len(), "the export has duplicates");
+    let missing: Vec<_> = expected.difference(&unique).collect();
+    let extra: Vec<_> = unique.difference(expected).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?} extra {extra:?}");
+    assert!(
+        rows.iter().all(|r| r["goods"].as_array().is_some_and(|goods| !goods.is_empty())),
+        "every declaration has its goods lines"
+    );
+}

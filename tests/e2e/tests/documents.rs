@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use datalink_core::period::DateRange;
-use datalink_e2e::{today, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
+use datalink_e2e::{today, start_request, wait_done, Browser, Dist, LaunchOptions, Page, Sim, SyncSettings};
 use portal_sim::{FaultSpec, RunningSim, SimConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -81,18 +81,9 @@ fn assert_pdfs_on_disk(sim: &RunningSim, documents: &Path, expected: &BTreeMap<S
     }
 }
 
-fn start_sim(declarations: usize, seed: u64, faults: &str) -> (RunningSim, tokio::runtime::Runtime) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = SimConfig {
-        admin: true,
-        seed,
-        declarations,
-        today: Some(today().to_string().parse().unwrap()),
-        faults: faults.parse::<FaultSpec>().unwrap(),
-        ..SimConfig::default()
-    };
-    let sim = runtime.block_on(portal_sim::start(config)).unwrap();
-    (sim, runtime)
+fn start_sim(declarations: usize, seed: u64, faults: &str) -> Sim {
+    let config = SimConfig { seed, declarations, faults: faults.parse::<FaultSpec>().unwrap(), ..SimConfig::default() };
+    Sim::start(config).unwrap()
 }
 
 fn ask_ok(browser: &mut Browser, app: &Page, message: &Value) -> Value {
@@ -116,7 +107,7 @@ fn documents_are_stored_through_faults_exported_as_a_zip_and_fetched_later_for_a
     // ≈ 18 % of prints fail (login page, cut, 5xx); every one is served after retries. A session
     // serves 150 data requests, then expires: the sync (and its documents phase) pauses until
     // the test logs in again.
-    let (sim, _runtime) = start_sim(240, 21, "pdf_login=0.06,pdf_cut=0.06,pdf_5xx=0.06,expire_every=150");
+    let sim = start_sim(240, 21, "pdf_login=0.06,pdf_cut=0.06,pdf_5xx=0.06,expire_every=150");
     let login_url = sim.login_url();
     let mut logins = 0;
     let mut relogin = |browser: &mut Browser, status: &Value| {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use datalink_core::calendar::Date;
 use datalink_core::period::DateRange;
-use datalink_e2e::{today, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
+use datalink_e2e::{today, start_request, wait_done, Browser, Dist, LaunchOptions, Page, Sim, SyncSettings};
 use portal_sim::{EnterpriseSpec, SimConfig};
 use serde_json::{json, Value};
 
@@ -177,17 +177,10 @@ fn records_shown(browser: &mut Browser, page: &Page, scc: &str) -> Vec<String> {
 #[test]
 fn two_enterprises_and_a_broker_in_one_store_never_mix() {
     let dist = Dist::locate().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let config = SimConfig {
-        admin: true,
         seed: 47,
         declarations: 360,
         pin: PIN_A.into(),
-        today: Some(today().to_string().parse().unwrap()),
         extra_enterprises: vec![
             EnterpriseSpec {
                 pin: PIN_B.into(),
@@ -204,7 +197,7 @@ fn two_enterprises_and_a_broker_in_one_store_never_mix() {
         ],
         ..SimConfig::default()
     };
-    let sim = runtime.block_on(portal_sim::start(config)).unwrap();
+    let sim = Sim::start(config).unwrap();
     let year = today().year() - 1;
     let range = DateRange::new(
         Date::new(year, 1, 1).unwrap(),

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use datalink_core::period::DateRange;
 use datalink_e2e::{
-    export, start_request, today, wait_done, Browser, Dist, LaunchOptions, SyncSettings,
+    export, start_request, today, wait_done, Browser, Dist, LaunchOptions, Sim, SyncSettings,
 };
 use portal_sim::SimConfig;
 use serde_json::json;
@@ -76,19 +76,7 @@ fn the_installed_host_is_found_by_chromium_and_a_sync_runs_through_it() {
         text(&out)
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let config = SimConfig {
-        admin: true,
-        seed: 81,
-        declarations: 120,
-        today: Some(today().to_string().parse().unwrap()),
-        ..SimConfig::default()
-    };
-    let sim = runtime.block_on(portal_sim::start(config)).unwrap();
+    let sim = Sim::start(SimConfig { seed: 81, declarations: 120, ..SimConfig::default() }).unwrap();
 
     let mut options = LaunchOptions::for_dist(&dist);
     options.host_manifest = None;

@@ -18,20 +18,13 @@ use std::time::Duration;
 
 use datalink_core::period::DateRange;
 use datalink_core::view::schedule::{Repeat, Schedule, ALARM_NAME, AUTO_OPERATOR, LAST_RUN_KEY};
-use datalink_e2e::{today, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
+use datalink_e2e::{today, start_request, wait_done, Browser, Dist, LaunchOptions, Page, Sim, SyncSettings};
 use portal_sim::{FaultSpec, RunningSim, SimConfig};
 use serde_json::{json, Value};
 
 
-fn start_sim(runtime: &tokio::runtime::Runtime) -> RunningSim {
-    let config = SimConfig {
-        admin: true,
-        seed: 31,
-        declarations: 700,
-        today: Some(today().to_string().parse().unwrap()),
-        ..SimConfig::default()
-    };
-    runtime.block_on(portal_sim::start(config)).unwrap()
+fn start_sim() -> Sim {
+    Sim::start(SimConfig { seed: 31, declarations: 700, ..SimConfig::default() }).unwrap()
 }
 
 fn details(sim: &RunningSim) -> u64 {
@@ -84,12 +77,7 @@ fn notifications(browser: &mut Browser, app: &Page) -> Vec<String> {
 #[test]
 fn the_scheduled_sync_runs_by_itself_fetches_only_what_changed_and_notifies() {
     let dist = Dist::locate().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = start_sim(&runtime);
+    let sim = start_sim();
     let mut browser = Browser::launch(&LaunchOptions::for_dist(&dist)).unwrap();
     let login = browser.portal_login(&sim.login_url(), "88888888").unwrap();
     browser.close(&login).unwrap();

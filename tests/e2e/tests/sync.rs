@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use datalink_core::period::DateRange;
-use datalink_e2e::{today, Sim, export, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
+use datalink_e2e::{assert_export_matches, today, Sim, start_request, wait_done, Browser, Dist, LaunchOptions, Page, SyncSettings};
 use portal_sim::{FaultSpec, RunningSim, SimConfig};
 use serde_json::json;
 
@@ -28,17 +28,6 @@ fn start_sim(declarations: usize, seed: u64, faults: &str) -> Sim {
 
 fn truth_in_scope(sim: &RunningSim, range: DateRange) -> BTreeSet<String> {
     datalink_e2e::truth_in_scope(&serde_json::to_value(sim.truth()).unwrap(), range)
-}
-
-fn assert_export_matches(dist: &Dist, browser: &Browser, task: &str, expected: &BTreeSet<String>) {
-    let rows = export(dist, browser.db(), task).unwrap();
-    let ids: Vec<String> = rows.iter().map(|r| r["cusCiqNo"].as_str().unwrap().to_owned()).collect();
-    let unique: BTreeSet<String> = ids.iter().cloned().collect();
-    assert_eq!(ids.len(), unique.len(), "the export has duplicates");
-    let missing: Vec<_> = expected.difference(&unique).collect();
-    let extra: Vec<_> = unique.difference(expected).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?} extra {extra:?}");
-    assert!(rows.iter().all(|r| !r["goods"].as_array().unwrap().is_empty()), "every declaration has its goods lines");
 }
 
 #[test]

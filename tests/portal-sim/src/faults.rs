@@ -10,6 +10,8 @@
 //! | `garbage` | probability 0–1 | HTTP 200 with truncated or malformed JSON (or a cut PDF) |
 //! | `html` | probability 0–1 | HTTP 200 with an HTML error page where JSON/PDF was expected |
 //! | `hang_ms` | milliseconds, default 60000 | how long a hang lasts |
+//! | `burst` | LEN ≥ 0 (0 = off) | a burst of LEN consecutive 5xx answers (500, 502 or 503) … |
+//! | `burst_every` | K > LEN, default 50 | … starting at every K-th data request (K, 2K, …; deterministic) |
 //! | `expire_every` | N ≥ 0 (0 = off) | a session serves N data requests; the next one is redirected to the login page |
 //! | `shift` | N ≥ 0 | N changes to the data during a sync (see below) |
 //! | `shift_every` | K ≥ 1, default 3 | a change happens before every K-th range list query |
@@ -24,6 +26,11 @@
 //! The four general probabilities must sum to at most 1, and so must the three
 //! `pdf_*` ones. Example:
 //! `5xx=0.05,hang=0.01,garbage=0.01,html=0.01,expire_every=200,shift=5`.
+//!
+//! **Bursts.** Data request *k* is inside a burst when `k ≥ K` and `k mod K < LEN`:
+//! requests K … K+LEN−1, 2K … 2K+LEN−1, … answer a 5xx whatever the draw says (and whatever
+//! `only` says), counted as `burst` in the stats. Unlike independent `5xx` draws, a burst
+//! longer than a client's first retry makes it retry the same request several times in a row.
 //!
 //! **Print faults.** A print request that meets no general fault then meets the
 //! `pdf_*` faults: first the listed declarations (`pdf_login_for` before
@@ -105,6 +112,12 @@ pub struct FaultSpec {
     pub html: f64,
     /// Hang duration in ms.
     pub hang_ms: u64,
+    /// Consecutive 5xx answers in one burst (0 = no bursts).
+    #[serde(default)]
+    pub burst: u64,
+    /// A burst starts at every `burst_every`-th data request.
+    #[serde(default = "default_burst_every")]
+    pub burst_every: u64,
     /// Data requests per session before it expires (0 = never).
     pub expire_every: u64,
     /// Number of data changes during a sync.
@@ -138,6 +151,10 @@ pub struct FaultSpec {
     pub pdf_fail_times: u64,
 }
 
+fn default_burst_every() -> u64 {
+    50
+}
+
 impl Default for FaultSpec {
     fn default() -> Self {
         FaultSpec {
@@ -146,6 +163,8 @@ impl Default for FaultSpec {
             garbage: 0.0,
             html: 0.0,
             hang_ms: 60_000,
+            burst: 0,
+            burst_every: default_burst_every(),
             expire_every: 0,
             shift: 0,
             shift_every: 3,
@@ -215,6 +234,8 @@ impl FromStr for FaultSpec {
                 "garbage" => spec.garbage = prob()?,
                 "html" => spec.html = prob()?,
                 "hang_ms" => spec.hang_ms = int()?,
+                "burst" => spec.burst = int()?,
+                "burst_every" => spec.burst_every = int()?,
                 "expire_every" => spec.expire_every = int()?,
                 "shift" => spec.shift = int()?,
                 "shift_every" => {
@@ -242,10 +263,16 @@ impl FromStr for FaultSpec {
                 }
                 other => {
                     return Err(FaultSpecError(format!(
-                        "unknown key {other:?} (expected 5xx, hang, garbage, html, hang_ms, expire_every, shift, shift_every, detail_fail, only, pdf_login, pdf_cut, pdf_5xx, pdf_login_for, pdf_cut_for, pdf_5xx_for, pdf_fail_times)"
+                        "unknown key {other:?} (expected 5xx, hang, garbage, html, hang_ms, burst, burst_every, expire_every, shift, shift_every, detail_fail, only, pdf_login, pdf_cut, pdf_5xx, pdf_login_for, pdf_cut_for, pdf_5xx_for, pdf_fail_times)"
                     )))
                 }
             }
+        }
+        if spec.burst > 0 && spec.burst >= spec.burst_every {
+            return Err(FaultSpecError(format!(
+                "burst={} must be shorter than burst_every={} (or every request would fail)",
+                spec.burst, spec.burst_every
+            )));
         }
         let sum = spec.p_5xx + spec.hang + spec.garbage + spec.html;
         if sum > 1.0 + 1e-9 {
@@ -289,6 +316,12 @@ impl fmt::Display for FaultSpec {
         }
         if self.hang_ms != d.hang_ms {
             items.push(format!("hang_ms={}", self.hang_ms));
+        }
+        if self.burst > 0 {
+            items.push(format!("burst={}", self.burst));
+        }
+        if self.burst_every != d.burst_every {
+            items.push(format!("burst_every={}", self.burst_every));
         }
         if self.expire_every > 0 {
             items.push(format!("expire_every={}", self.expire_every));
@@ -351,6 +384,8 @@ pub enum Garble {
 pub enum Fault {
     /// Answer with this 5xx status.
     ServerError(u16),
+    /// Answer with this 5xx status: one answer of a `burst`.
+    Burst(u16),
     /// Do not answer for `hang_ms`, then 504.
     Hang,
     /// Answer 200 with a garbled body.
@@ -364,6 +399,7 @@ impl Fault {
     pub fn name(self) -> &'static str {
         match self {
             Fault::ServerError(_) => "5xx",
+            Fault::Burst(_) => "burst",
             Fault::Hang => "hang",
             Fault::Garbage(_) => "garbage",
             Fault::Html => "html",
@@ -374,6 +410,14 @@ impl Fault {
 /// The fault for data request number `k` (1-based) on `route`: a pure
 /// function of the seed, the spec, `k` and the route.
 pub fn decide(spec: &FaultSpec, seed: u64, k: u64, route: DataRoute) -> Option<Fault> {
+    if in_burst(spec, k) {
+        let status = match mix(seed, k, hash_str("burst")) % 3 {
+            0 => 502,
+            1 => 503,
+            _ => 500,
+        };
+        return Some(Fault::Burst(status));
+    }
     if let Some(only) = &spec.only {
         if !only.contains(&route) {
             return None;
@@ -407,6 +451,15 @@ pub fn decide(spec: &FaultSpec, seed: u64, k: u64, route: DataRoute) -> Option<F
         return Some(Fault::Html);
     }
     None
+}
+
+/// Whether data request number `k` (1-based) falls inside a `burst`: `k ≥ K` and
+/// `k mod K < LEN` (K = `burst_every`, LEN = `burst`).
+pub fn in_burst(spec: &FaultSpec, k: u64) -> bool {
+    spec.burst > 0
+        && spec.burst_every > 0
+        && k >= spec.burst_every
+        && k % spec.burst_every < spec.burst
 }
 
 /// A fault on a print request (`pdf_*` keys).
@@ -669,6 +722,41 @@ mod tests {
             count("pdf_5xx")
         );
         assert_eq!(decide_pdf(&FaultSpec::default(), 7, 1, "E1", 0), None);
+    }
+
+    #[test]
+    fn bursts_are_runs_of_consecutive_5xx() {
+        let s: FaultSpec = "burst=4,burst_every=10".parse().unwrap();
+        assert_eq!(s.to_string(), "burst=4,burst_every=10");
+        assert_eq!(s.to_string().parse::<FaultSpec>().unwrap(), s);
+        let failed: Vec<u64> = (1..=35)
+            .filter(|&k| decide(&s, 3, k, DataRoute::List).is_some())
+            .collect();
+        assert_eq!(failed, vec![10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33]);
+        for k in failed {
+            let f = decide(&s, 3, k, DataRoute::Detail).unwrap();
+            assert!(matches!(f, Fault::Burst(500 | 502 | 503)), "{f:?}");
+            assert_eq!(f.name(), "burst");
+        }
+        // All three statuses occur, purely from the seed.
+        let statuses: BTreeSet<u16> = (1..=2000)
+            .filter_map(|k| match decide(&s, 3, k, DataRoute::List) {
+                Some(Fault::Burst(code)) => Some(code),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(statuses, BTreeSet::from([500, 502, 503]));
+        // A burst ignores `only`; the draw applies between bursts.
+        let both: FaultSpec = "burst=2,burst_every=5,html=1,only=detail".parse().unwrap();
+        assert!(matches!(
+            decide(&both, 1, 5, DataRoute::List),
+            Some(Fault::Burst(_))
+        ));
+        assert_eq!(decide(&both, 1, 7, DataRoute::List), None);
+        assert_eq!(decide(&both, 1, 7, DataRoute::Detail), Some(Fault::Html));
+        assert!("burst=5,burst_every=5".parse::<FaultSpec>().is_err());
+        assert!("burst=-1".parse::<FaultSpec>().is_err());
+        assert!("burst=0,burst_every=1".parse::<FaultSpec>().is_ok());
     }
 
     #[test]

@@ -87,6 +87,7 @@ FAULT SPEC (--faults, POST /__sim/faults): comma-separated key=value items
   5xx=P, hang=P, garbage=P, html=P   probabilities (sum <= 1) per data request
                                      (list, detail, receipts, PDFs)
   hang_ms=MS                         how long a hang lasts before a 504 (default 60000)
+  burst=LEN, burst_every=K           LEN consecutive 5xx from every K-th data request (K=50)
   expire_every=N                     a session serves N data requests, then redirects to login
   shift=N, shift_every=K             N data changes, one before every K-th range list query (K=3)
   detail_fail=ID|ID                  these cusCiqNo always fail queryDecData (ok:false)

@@ -168,7 +168,7 @@ pub struct Stats {
     pub by_route: BTreeMap<String, RouteStats>,
     /// Per HTTP status code.
     pub by_status: BTreeMap<String, u64>,
-    /// Faults injected, per kind (`5xx`, `hang`, `garbage`, `html`,
+    /// Faults injected, per kind (`5xx`, `burst`, `hang`, `garbage`, `html`,
     /// `detail_fail`, `expired`, `pdf_login`, `pdf_cut`, `pdf_5xx`).
     pub faults: BTreeMap<String, u64>,
     /// Requests refused by the rate limit.
@@ -573,11 +573,11 @@ impl Sim {
     /// which is applied to the real answer.
     async fn preempt(&self, fault: Option<Fault>) -> Option<Response> {
         match fault? {
-            Fault::ServerError(500) => Some(html(
+            Fault::ServerError(500) | Fault::Burst(500) => Some(html(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 render::tomcat_500(),
             )),
-            Fault::ServerError(code) => {
+            Fault::ServerError(code) | Fault::Burst(code) => {
                 let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
                 Some(html(status, render::nginx_error(code)))
             }

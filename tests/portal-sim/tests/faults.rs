@@ -107,6 +107,51 @@ async fn hang_answers_late_with_504() {
 }
 
 #[tokio::test]
+async fn bursts_are_runs_of_consecutive_5xx_counted_in_the_stats() {
+    let sim = sim(SimConfig {
+        faults: "burst=3,burst_every=8".parse().unwrap(),
+        ..config()
+    })
+    .await;
+    let mut c = session_client(&sim);
+    let q = info("E", "0", "", "C", "2026-05-19", "2026-05-25");
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let r = c.get_api(&list_target("", &q, 0, 10)).await.unwrap();
+        seen.push(r.status);
+    }
+    // Requests 8, 9, 10 and 16, 17, 18 fail, one after the other; the rest are answered.
+    for (i, status) in seen.iter().enumerate() {
+        let k = i + 1;
+        if matches!(k, 8..=10 | 16..=18) {
+            assert!(matches!(status, 500 | 502 | 503), "request {k}: {seen:?}");
+        } else {
+            assert_eq!(*status, 200, "request {k}: {seen:?}");
+        }
+    }
+    let stats = admin_get(&sim, "/__sim/stats").await;
+    assert_eq!(stats["faults"]["burst"], 6, "{stats}");
+    assert_eq!(stats["faultSpec"], "burst=3,burst_every=8");
+    // Replaced at run time: the count of data requests starts again.
+    let mut admin = Client::new(sim.addr());
+    let r = admin
+        .post_json("/__sim/faults", r#"{"spec":"burst=2,burst_every=3"}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut again = Vec::new();
+    for _ in 0..6 {
+        again.push(c.get_api(&list_target("", &q, 0, 10)).await.unwrap().status);
+    }
+    assert_eq!(
+        again.iter().map(|s| *s == 200).collect::<Vec<_>>(),
+        [true, true, false, false, true, false],
+        "{again:?}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn detail_fail_only_and_runtime_changes() {
     let sim = sim(config()).await;
     let truth = sim.truth();

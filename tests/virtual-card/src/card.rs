@@ -62,6 +62,10 @@ pub struct CardSpec {
     /// Pull the card out (close the socket without answering) when an APDU with this INS
     /// arrives: "card removed mid-operation".
     pub remove_on_ins: Option<u8>,
+    /// Pull the card out when a VERIFY that carries a PIN arrives, before the card looks at
+    /// it: "card removed while the PIN is in flight" (the retry query, VERIFY without data,
+    /// is answered as usual). The retry counter is untouched.
+    pub remove_on_pin: bool,
 }
 
 impl CardSpec {
@@ -73,6 +77,7 @@ impl CardSpec {
             card_number: "8930000012345".into(),
             certificate: cert::CertSpec::default(),
             remove_on_ins: None,
+            remove_on_pin: false,
         }
     }
 }
@@ -121,6 +126,9 @@ impl Card {
             return Some(sw(0x6700));
         }
         if self.spec.remove_on_ins == Some(apdu[1]) {
+            return None;
+        }
+        if self.spec.remove_on_pin && apdu[1] == 0x20 && !split_body(&apdu[4..]).0.is_empty() {
             return None;
         }
         let (cla, ins, p1, p2) = (apdu[0], apdu[1], apdu[2], apdu[3]);
@@ -336,5 +344,16 @@ mod tests {
         let mut card = Card::new(spec);
         select(&mut card);
         assert_eq!(card.process(&[0x00, 0x20, 0x00, PIN_REFERENCE]), None);
+    }
+
+    #[test]
+    fn removal_on_the_pin_leaves_the_retry_query_and_the_counter_alone() {
+        let mut spec = CardSpec::new(Profile::Test, "12345678");
+        spec.remove_on_pin = true;
+        let mut card = Card::new(spec);
+        select(&mut card);
+        assert_eq!(card.process(&[0x00, 0x20, 0x00, PIN_REFERENCE]), Some(sw(0x63C0 | u16::from(MAX_TRIES))));
+        assert_eq!(card.process(&[0x00, 0x20, 0x00, PIN_REFERENCE, 8, b'1', b'1', b'1', b'1', b'2', b'2', b'2', b'2']), None);
+        assert_eq!((card.tries_left, card.verified), (MAX_TRIES, false));
     }
 }

@@ -3,12 +3,12 @@
 //!
 //! One task runs at a time ([`start`] / [`resume`]). Its loop keeps up to
 //! `settings.concurrency` portal requests in flight, starts at most `rate_per_second` of them
-//! per second, and for every answer carries out the engine's effects in order: log lines
-//! (stamped with local time, streamed to pages through [`status`] and stored by the host) and
-//! store requests, each awaited — the engine counts nothing the host has not committed. If
-//! the host dies, store requests are retried on a fresh host process (the browser starts one
-//! per connection); the engine's state and the store stay in step because every store request
-//! is idempotent.
+//! per second (half as many after each 429 / WAF-style 400, won back slowly), and for every
+//! answer carries out the engine's effects in order: log lines (stamped with local time,
+//! streamed to pages through [`status`] and stored by the host) and store requests, each
+//! awaited — the engine counts nothing the host has not committed. If the host dies, store
+//! requests are retried on a fresh host process (the browser starts one per connection); the
+//! engine's state and the store stay in step because every store request is idempotent.
 //!
 //! An expired portal session pauses the task; it goes on by itself once the portal answers
 //! the session probe again (the user logged in, in any tab). 取消执行 stops it within 2 s:
@@ -32,6 +32,7 @@ use super::host_link;
 use crate::calendar::Date;
 use crate::checkpoint::{Enterprise, LogCategory, LogLine, TaskCreate, TaskFinish, TaskLogAppend, TaskRecord, TaskRef, TaskReport, TaskSnapshot, TaskStateChange};
 use crate::error::{ErrorCode, ErrorInfo};
+use crate::pace::Pace;
 use crate::page::{SyncSettings, SyncStart, SyncStatus};
 use crate::portal::{detail_body, parse_desk, DeskInfo, parse_detail, parse_list, session_probe_ok, Detail, ListPage, PortalFault, DESK_PATH, DETAIL_PATH, SESSION_PROBE_PATH};
 use crate::protocol::Request;
@@ -64,6 +65,8 @@ struct Run {
     started_ms: f64,
     aborts: RefCell<HashMap<JobId, web_sys::AbortController>>,
     next_start_ms: Cell<f64>,
+    /// Requests started per second now (`crate::pace`).
+    pace: RefCell<Pace>,
     relogin: RefCell<Relogin>,
     /// Effects waiting for the store writer, in order.
     pending: RefCell<VecDeque<Effect>>,
@@ -120,23 +123,36 @@ fn url(portal: &str, path: &str) -> String {
     format!("{}{path}", portal.trim_end_matches('/'))
 }
 
-/// Sends a store request, riding out a host that died or is restarting: every store request is
-/// idempotent, so sending it again is safe.
+/// Tries of a store request that the host could not reach its database for, because another
+/// program held it locked past the host's busy timeout (2002, 5 s each): about a minute in all.
+const STORE_BUSY_TRIES: u32 = 10;
+
+/// Sends a store request, riding out a host that died or is restarting, and a database another
+/// program holds locked for a while (a backup, a virus scanner: the running task's log says so
+/// once per wait): every store request is idempotent, so sending it again is safe.
 async fn store(request: Request) -> Result<Value, ErrorInfo> {
-    let mut delay = 250;
-    let mut last = ErrorInfo::new(ErrorCode::HostDisconnected);
-    for _ in 0..8 {
-        match host_link::call(request.clone(), STORE_TIMEOUT_MS).await {
+    let (mut delay, mut host_tries, mut busy_tries) = (250, 0, 0);
+    loop {
+        let error = match host_link::call(request.clone(), STORE_TIMEOUT_MS).await {
             Ok(value) => return Ok(value),
-            Err(e) if matches!(e.error_code(), Some(ErrorCode::HostDisconnected | ErrorCode::HostTimeout | ErrorCode::Busy)) => {
-                last = e;
+            Err(e) => e,
+        };
+        match error.error_code() {
+            Some(ErrorCode::HostDisconnected | ErrorCode::HostTimeout | ErrorCode::Busy) if host_tries < 7 => {
+                host_tries += 1;
                 TimeoutFuture::new(delay).await;
                 delay = (delay * 2).min(4_000);
             }
-            Err(e) => return Err(e),
+            Some(ErrorCode::StoreBusy) if busy_tries + 1 < STORE_BUSY_TRIES => {
+                busy_tries += 1;
+                if let Some(run) = current() {
+                    run.log(LogCategory::Error, format!("{error}，1 秒后自动重试（第{busy_tries}次）"));
+                }
+                TimeoutFuture::new(1_000).await;
+            }
+            _ => return Err(error),
         }
     }
-    Err(last)
 }
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ErrorInfo> {
@@ -290,6 +306,7 @@ pub async fn resume_active() -> Result<Option<TaskRecord>, ErrorInfo> {
 }
 
 fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engine) -> Rc<Run> {
+    let pace = Pace::new(settings.rate_per_second);
     let run = Rc::new(Run {
         task,
         portal,
@@ -305,6 +322,7 @@ fn launch(task: TaskNumber, portal: String, settings: SyncSettings, engine: Engi
         started_ms: now_ms(),
         aborts: RefCell::new(HashMap::new()),
         next_start_ms: Cell::new(0.0),
+        pace: RefCell::new(pace),
         relogin: RefCell::new(Relogin::default()),
         pending: RefCell::new(VecDeque::new()),
         writing: Cell::new(false),
@@ -514,7 +532,7 @@ fn fetch_job(run: &Rc<Run>, job: Job) -> LocalBoxFuture<'static, Outcome> {
     if let Some(abort) = &abort {
         run.aborts.borrow_mut().insert(job.id(), abort.clone());
     }
-    let interval = 1000.0 / run.settings.rate_per_second.max(0.1);
+    let interval = run.pace.borrow().interval_ms();
     let slot = run.next_start_ms.get().max(now_ms());
     run.next_start_ms.set(slot + interval);
     let wait = (slot - now_ms()).max(0.0) as u32;
@@ -600,6 +618,7 @@ async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
             Either::Left((Either::Left((Some(outcome), _)), _)) => outcome,
             _ => continue,
         };
+        run.adapt_pace(&outcome);
         let now = now_ms() as u64;
         let effects = match outcome {
             Outcome::List(id, result) => run.engine.borrow_mut().list_done(id, result, now),
@@ -610,6 +629,28 @@ async fn drive(run: Rc<Run>) -> Result<(), ErrorInfo> {
         if now_ms() - last_flush > LOG_FLUSH_MS {
             run.flush_logs().await;
             last_flush = now_ms();
+        }
+    }
+}
+
+impl Run {
+    /// Slows down when the portal says the requests come too often (429, WAF-style 400): the
+    /// next request waits one new interval, and the user reads it in the log; every other answer
+    /// wins a little back (`crate::pace`).
+    fn adapt_pace(&self, outcome: &Outcome) {
+        let refused = match outcome {
+            Outcome::List(_, Err(PortalFault::RateLimited(code))) | Outcome::Detail(_, Err(PortalFault::RateLimited(code))) => Some(*code),
+            _ => None,
+        };
+        let Some(code) = refused else {
+            self.pace.borrow_mut().answered();
+            return;
+        };
+        let now = now_ms();
+        let slowed = self.pace.borrow_mut().refused(now);
+        if let Some(pace) = slowed {
+            self.next_start_ms.set(self.next_start_ms.get().max(now + 1000.0 / pace));
+            self.log(LogCategory::Execute, format!("单一窗口提示访问过于频繁（HTTP {code}），已自动放慢到每秒 {pace:.1} 次请求"));
         }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::dom::{self, button, el, option, El, Scope};
 use super::{api, link, problem, App};
-use crate::browse::{ExportFile, ExportFormat, ExportRequest, TaskRecordsQuery};
+use crate::browse::{ExportFile, ExportFormat, ExportRequest, PagedQuery, TaskRecordsQuery};
 use crate::checkpoint::TaskList;
 use crate::period::DateRange;
 use crate::task::{DirectionChoice, TaskState};
@@ -18,8 +18,23 @@ use crate::view::paging::{PageButton, Paging, PAGE_SIZES};
 use crate::view::text::{self, Lang, T};
 use crate::view::{fmt, record_row};
 
-/// A pager: `共 N 条 ‹ 1 2 3 › [10 条/页]`; `go(page, page_size)` loads another page.
-pub(super) fn pager(scope: &Scope, paging: Paging, lang: Lang, id: &str, go: Rc<dyn Fn(u32, u32)>) -> El {
+/// A view showing one page of a list query, which the pager turns.
+pub(super) trait PagedView: 'static {
+    type Query: PagedQuery;
+    /// The query the view shows.
+    fn query(&self) -> &RefCell<Self::Query>;
+    /// Asks the host for the query's page again and shows it.
+    fn reload(self: &Rc<Self>);
+}
+
+/// A pager for `view`: `共 N 条 ‹ 1 2 3 › [10 条/页]`; a click turns the view's query to another
+/// page and reloads it.
+pub(super) fn pager<V: PagedView>(view: &Rc<V>, scope: &Scope, paging: Paging, lang: Lang, id: &str) -> El {
+    let me = view.clone();
+    let go: Rc<dyn Fn(u32, u32)> = Rc::new(move |page, size| {
+        me.query().borrow_mut().turn_to(page, size);
+        me.reload();
+    });
     let bar = el("div").class("pager").id(id).attr("data-page", &paging.page.to_string()).attr("data-pages", &paging.pages().to_string());
     bar.append(&el("span").class("total").text(&T::Total.fill(lang, &[&paging.total])));
     let prev = button("‹", "page-button").attr("title", T::PrevPage.get(lang)).attr("data-go", "prev");
@@ -78,6 +93,16 @@ pub(super) async fn export(request: ExportRequest, status: El, lang: Lang) {
             status.set_class("export-status error");
             status.set_text(&advice::advise(&e, lang).lines(lang).0);
         }
+    }
+}
+
+impl PagedView for Records {
+    type Query = TaskRecordsQuery;
+    fn query(&self) -> &RefCell<TaskRecordsQuery> {
+        &self.query
+    }
+    fn reload(self: &Rc<Self>) {
+        self.load();
     }
 }
 
@@ -310,16 +335,7 @@ impl Records {
             );
             self.body.append(&tr);
         }
-        let me = self.clone();
-        let go: Rc<dyn Fn(u32, u32)> = Rc::new(move |page, size| {
-            {
-                let mut q = me.query.borrow_mut();
-                q.page = page;
-                q.page_size = size;
-            }
-            me.load();
-        });
-        self.pager.replace(&pager(&self.scope, paging, lang, "records-pager", go));
+        self.pager.replace(&pager(self, &self.scope, paging, lang, "records-pager"));
         dom::mark(&format!("records:{}", paging.page));
     }
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::dom::{self, button, el, option, El, Scope};
-use super::records::{export, pager};
+use super::records::{export, pager, PagedView};
 use super::{api, encode, link, navigate, problem, App};
 use crate::browse::{DeclarationsPage, DeclarationsQuery, ExportFormat, ExportRequest, ReconciledFilter};
 use crate::checkpoint::{LogLine, TaskRecord, TaskReport};
@@ -137,6 +137,16 @@ pub fn mount_view(app: Rc<App>, scope: &Scope, number: String) {
         }
         dom::mark("task");
     });
+}
+
+impl PagedView for Detail {
+    type Query = DeclarationsQuery;
+    fn query(&self) -> &RefCell<DeclarationsQuery> {
+        &self.query
+    }
+    fn reload(self: &Rc<Self>) {
+        self.load();
+    }
 }
 
 struct Detail {
@@ -386,16 +396,7 @@ impl Detail {
                 el("td").class("actions").child(preview),
             ]));
         }
-        let me = self.clone();
-        let go: Rc<dyn Fn(u32, u32)> = Rc::new(move |page, size| {
-            {
-                let mut q = me.query.borrow_mut();
-                q.page = page;
-                q.page_size = size;
-            }
-            me.load();
-        });
-        self.pager.replace(&pager(&self.scope, paging, lang, "declarations-pager", go));
+        self.pager.replace(&pager(self, &self.scope, paging, lang, "declarations-pager"));
         dom::mark(&format!("detail:{}", paging.page));
     }
 }

@@ -686,18 +686,6 @@ fn a_reader_that_stops_reading_makes_the_host_stop_reading_not_buffer() {
     host.finish_clean("back-pressure");
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
 
 #[cfg(unix)]
 #[test]
@@ -706,12 +694,7 @@ fn a_host_killed_while_a_pin_is_at_the_card_leaves_no_pin_behind_and_its_files_a
     use virtual_card::eport::{EportCard, FakeEport, Fault};
 
     const PIN: &str = "84061937";
-    let needles = [
-        PIN.to_owned(),
-        PIN.bytes().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "),
-        PIN.bytes().map(|b| format!("{b:02x}")).collect(),
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, PIN),
-    ];
+    let needles = virtual_card::hygiene::pin_needles(PIN);
     let control = FakeEport::start(EportCard::new(PIN));
     // The control holds the PIN's answer long enough for the host to be killed meanwhile.
     control.push_fault_on("cus-sec_SpcVerifyPINAll", Fault::Delay(Duration::from_secs(20)));
@@ -736,7 +719,7 @@ fn a_host_killed_while_a_pin_is_at_the_card_leaves_no_pin_behind_and_its_files_a
     assert_eq!(mode(&data), 0o700, "the data folder the host created");
     let db = data.join("datalink.db");
     for file in [db.clone(), data.join("datalink.db-wal"), data.join("datalink.db-shm")] {
-        assert!(file.exists(), "{} was not created: {:?}", file.display(), files_under(&data));
+        assert!(file.exists(), "{} was not created: {:?}", file.display(), virtual_card::hygiene::files_under(&data));
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
 
@@ -759,7 +742,7 @@ fn a_host_killed_while_a_pin_is_at_the_card_leaves_no_pin_behind_and_its_files_a
     while let Ok(Out::Frame(value)) = host.frames.try_recv() {
         artifacts.push(("stdout".into(), value.to_string().into_bytes()));
     }
-    let files = files_under(&dir);
+    let files = virtual_card::hygiene::files_under(&dir);
     for file in &files {
         artifacts.push((file.display().to_string(), std::fs::read(file).unwrap()));
         if file.starts_with(&data) {

@@ -12,11 +12,11 @@
 mod card_support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine;
 use card_support::*;
+use virtual_card::hygiene::{files_under, pin_needles};
 use serde_json::json;
 use virtual_card::card::{CardSpec, Profile};
 use virtual_card::eport::{EportCard, FakeEport};
@@ -28,35 +28,13 @@ const WRONG: &str = "51739264";
 /// Fails the format check (a space): must not be echoed either.
 const MALFORMED: &str = "7391 5048";
 
-/// Every way a PIN could be written down.
-fn needles(pin: &str) -> Vec<String> {
-    let bytes = pin.as_bytes();
-    vec![
-        pin.to_owned(),
-        bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "),
-        bytes.iter().map(|b| format!("{b:02x}")).collect(),
-        base64::engine::general_purpose::STANDARD.encode(bytes),
-    ]
-}
 
 /// The needles of any PIN found in `haystack`.
 fn found(haystack: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(haystack);
-    [RIGHT, WRONG, MALFORMED].iter().flat_map(|pin| needles(pin)).filter(|needle| text.contains(needle.as_str())).collect()
+    [RIGHT, WRONG, MALFORMED].iter().flat_map(|pin| pin_needles(pin)).filter(|needle| text.contains(needle.as_str())).collect()
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
 
 /// Runs `datalink-host card <args>` with `pin` on stdin; stdout and stderr together.
 fn cli(env: &[(&str, &str)], args: &[&str], stdin: &str) -> Vec<u8> {

@@ -13,8 +13,8 @@
 
 mod card_support;
 
-use base64::Engine;
 use card_support::*;
+use virtual_card::hygiene::pin_needles;
 use datalink_core::error::ErrorCode;
 use serde_json::json;
 use virtual_card::card::{self, Card, CardSpec, Profile};
@@ -35,16 +35,6 @@ fn pins_received(card: &Card) -> usize {
     card.received_with_ins(0x20).iter().filter(|apdu| apdu.len() > 4).count()
 }
 
-/// The PIN as text, hex (as APDU traces print it) and base64.
-fn needles(pin: &str) -> Vec<String> {
-    let bytes = pin.as_bytes();
-    vec![
-        pin.to_owned(),
-        bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "),
-        bytes.iter().map(|b| format!("{b:02x}")).collect(),
-        base64::engine::general_purpose::STANDARD.encode(bytes),
-    ]
-}
 
 #[test]
 fn a_card_pulled_out_during_verification_is_card_removed_spends_no_try_and_verifies_once_back() {
@@ -119,7 +109,7 @@ fn a_card_pulled_out_during_verification_is_card_removed_spends_no_try_and_verif
             written.contains("3005") || written.contains("card_removed"),
             "{removal:?}: the host's output has the error"
         );
-        for needle in needles(PIN) {
+        for needle in pin_needles(PIN) {
             assert!(!written.contains(&needle), "{removal:?}: the PIN ({needle}) appears in the host's output");
         }
     }

@@ -36,14 +36,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use datalink_core::calendar::Date;
 use datalink_core::checkpoint::{DetailSave, ListPageSave, TaskCreate, TaskListQuery, WindowDone};
 use datalink_core::period::{periods, DateRange};
 use datalink_core::plan::Window;
 use datalink_core::portal::{Detail, ListRow};
 use datalink_core::protocol::{Envelope, PingRequest, Request, PROTOCOL_VERSION};
 use datalink_core::task::{Conditions, DateTime, DeclarationType, Direction, DirectionChoice, Role, StatusChoice, StatusSide, Stream, TaskNumber, TypeChoice};
-use serde_json::{json, Map, Value};
+use datalink_e2e::fixtures::declaration;
+use serde_json::{json, Value};
 
 use crate::{flag_value, root, step, Result};
 
@@ -163,63 +163,7 @@ fn stats(mut times: Vec<Duration>) -> [f64; 4] {
     [percentile(&times, 0.50), percentile(&times, 0.90), percentile(&times, 0.99), percentile(&times, 1.0)]
 }
 
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
 
-/// One synthetic declaration of `day` in the portal's shapes (as `pages-bench` seeds them).
-fn declaration(i: usize, day: Date) -> (ListRow, Detail) {
-    let cus = format!("I{}{:013}", day.year(), i);
-    let entry = format!("9001{}1{:09}", day.year(), i);
-    let ie_date = day.to_string().replace('-', "");
-    let update = format!("{day} 10:{:02}:{:02}", i / 60 % 60, i % 60);
-    let raw = object(json!({
-        "cusCiqNo": cus, "entryId": entry, "cusIEFlag": "I", "cusDecStatus": "10", "cusDecStatusName": "结关", "iEDate": ie_date,
-        "supvModeCdde": "0110", "supvModeCddeName": "一般贸易", "customMasterName": "西安关区", "ciqEntyPortCodeName": "西安咸阳国际机场",
-        "chktstFlagName": "否", "goodsNum": "3", "billNo": format!("COSU{i:010}"), "updateTime": update,
-    }));
-    let row = ListRow {
-        cus_ciq_no: cus.clone(),
-        entry_id: Some(entry.clone()),
-        ie_flag: "I".into(),
-        status: "10".into(),
-        status_name: "结关".into(),
-        ie_date: ie_date.clone(),
-        update_time: update.clone(),
-        goods_num: Some(3),
-        raw,
-    };
-    let head = object(json!({
-        "cusCiqNo": cus, "entryId": entry, "cusIEFlag": "I", "cusDecStatus": "10", "cusDecStatusName": "结关", "iEDate": ie_date,
-        "dDate": format!("{day} 09:00:00"), "updateTime": update, "billNo": format!("COSU{i:010}"), "tradeModeCode": "0110",
-        "tradeModeCodeName": "一般贸易", "customMaster": "9001", "customMasterName": "西安关区", "iEPort": "9002", "iEPortName": "咸阳机场",
-        "ownerName": "西安数据协同贸易有限公司", "consigneeCname": "西安数据协同贸易有限公司", "agentName": "西安港航报关服务有限公司",
-        "grossWt": "1200.5", "netWt": "1100", "packNo": "12", "transMode": "1", "transModeName": "CIF", "contractNo": format!("HT-{i}"),
-    }));
-    let goods = (1..=3)
-        .map(|g| {
-            object(json!({"gNo": g.to_string(), "codeTs": "8471300000", "gName": "笔记本电脑", "gModel": "1|0|ACME|AB-123", "gQty": "2",
-                "gUnit": "001", "gUnitName": "台", "declPrice": "3394.66", "declTotal": "6789.32", "tradeCurr": "502", "tradeCurrName": "美元",
-                "cusOriginCountry": "USA", "destinationCountry": "CHN", "dutyModeName": "照章征税"}))
-        })
-        .collect();
-    let detail = Detail {
-        cus_ciq_no: cus,
-        entry_id: Some(entry),
-        ie_flag: "I".into(),
-        status: "10".into(),
-        ie_date: day.to_string(),
-        declaration_date: format!("{day} 09:00:00"),
-        update_time: update,
-        head,
-        goods,
-        documents: vec![],
-    };
-    (row, detail)
-}
 
 /// The frames of one sync's writes: `list_page`s of 100 new rows over a three-year task's 37
 /// monthly windows, their `window_done`s, and a `detail_save` per declaration.

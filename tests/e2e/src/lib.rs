@@ -26,6 +26,8 @@ use serde_json::{json, Value};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
+pub mod fixtures;
+
 pub use datalink_core::EXTENSION_ID;
 
 /// What went wrong in an end-to-end run.

@@ -21,6 +21,7 @@ pub mod card;
 pub mod cert;
 pub mod eport;
 pub mod host;
+pub mod hygiene;
 pub mod pcscd;
 pub mod vpcd;
 

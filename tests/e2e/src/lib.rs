@@ -574,6 +574,52 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 impl Browser {
+    /// [`Browser::wait_for`], telling a failing test what the page showed: on time-out the error
+    /// carries the page's text (its first 4,000 characters) and Chromium's last 20 log lines,
+    /// and, given `shots`, a screenshot `failure.png` is saved there.
+    pub fn wait_explained(&mut self, page: &Page, expression: &str, timeout: Duration, shots: Option<&Path>) -> Result<Value> {
+        match self.wait_for(page, expression, timeout) {
+            Ok(value) => Ok(value),
+            Err(e) => {
+                if let Some(dir) = shots {
+                    let _ = self.screenshot(page, &dir.join("failure.png"));
+                }
+                let body = self.eval(page, "document.body ? document.body.innerText.slice(0, 4000) : ''").unwrap_or_default();
+                Err(err(format!("{e}\n--- page text ---\n{}\n--- chromium ---\n{}", body.as_str().unwrap_or_default(), self.log_tail(20))))
+            }
+        }
+    }
+
+    /// Goes to the app's view `hash` and waits (30 s, as [`Browser::wait_explained`]) until it
+    /// marks itself drawn: `<body data-rendered>` starting with `rendered`.
+    pub fn go(&mut self, page: &Page, hash: &str, rendered: &str, shots: Option<&Path>) -> Result<()> {
+        self.eval(page, &format!("document.body.dataset.rendered = ''; location.hash = {}; true", json!(hash)))?;
+        let drawn = format!("document.body.dataset.rendered.startsWith({})", json!(rendered));
+        self.wait_explained(page, &drawn, Duration::from_secs(30), shots).map(|_| ())
+    }
+}
+
+/// A file the browser downloaded into `dir` (see [`Browser::allow_downloads`]), once no
+/// `.crdownload` is left there; an error naming what is there after 30 s.
+pub fn downloaded(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let names = || -> Vec<String> {
+        std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+    };
+    loop {
+        let partial = names().iter().any(|n| n.ends_with(".crdownload"));
+        if path.exists() && !partial {
+            return std::fs::read(&path).map_err(|e| err(format!("{}: {e}", path.display())));
+        }
+        if Instant::now() >= deadline {
+            return Err(err(format!("{} was not downloaded: {:?}", path.display(), names())));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Browser {
     /// Sets the page's viewport (CSS pixels), as a desktop window of that size.
     pub fn set_viewport(&mut self, page: &Page, width: u32, height: u32) -> Result<()> {
         let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });

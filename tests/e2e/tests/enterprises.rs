@@ -133,15 +133,7 @@ fn records(browser: &mut Browser, app: &Page, scc: &str) -> Vec<String> {
 }
 
 fn wait(browser: &mut Browser, page: &Page, expression: &str) {
-    if let Err(e) = browser.wait_for(page, expression, Duration::from_secs(30)) {
-        let body = browser
-            .eval(page, "document.body.innerText.slice(0, 2000)")
-            .unwrap_or_default();
-        panic!(
-            "{e}\n--- page text ---\n{}",
-            body.as_str().unwrap_or_default()
-        );
-    }
+    browser.wait_explained(page, expression, Duration::from_secs(30), None).unwrap();
 }
 
 /// A new extension page on 协同记录.

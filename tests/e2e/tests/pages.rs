@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use datalink_core::period::DateRange;
@@ -51,14 +51,7 @@ fn shot(browser: &mut Browser, page: &Page, name: &str) {
 }
 
 fn wait(browser: &mut Browser, page: &Page, expression: &str, secs: u64) -> Value {
-    match browser.wait_for(page, expression, Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = browser.screenshot(page, &shots().join("failure.png"));
-            let body = browser.eval(page, "document.body.innerText.slice(0, 3000)").unwrap_or_default();
-            panic!("{e}\n--- page text ---\n{}\n--- chromium ---\n{}", body.as_str().unwrap_or_default(), browser.log_tail(20));
-        }
-    }
+    browser.wait_explained(page, expression, Duration::from_secs(secs), Some(&shots())).unwrap()
 }
 
 /// Goes to `hash` and waits until the view says it is drawn (`<body data-rendered>`).
@@ -113,19 +106,6 @@ fn wait_finished(browser: &mut Browser, app: &Page, secs: u64) -> String {
     title.rsplit('：').next().unwrap().trim().to_owned()
 }
 
-/// A file the browser downloaded into `dir`, once complete.
-fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
-    let path = dir.join(name);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let partial = std::fs::read_dir(dir).unwrap().flatten().any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
-        if path.exists() && !partial {
-            return std::fs::read(&path).unwrap();
-        }
-        assert!(Instant::now() < deadline, "{} was not downloaded: {:?}", path.display(), std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name()).collect::<Vec<_>>());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn sheet_rows(xlsx: &[u8], sheet: &str) -> usize {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
@@ -283,14 +263,14 @@ fn connect_start_watch_then_records_view_detail_preview_and_export() {
     go(&mut browser, &app, &format!("#/task/{task}/detail"), "detail:1");
     browser.click(&app, "#d-csv").unwrap();
     wait(&mut browser, &app, "document.getElementById('d-export-status').className.includes('ok')", 60);
-    let csv = downloaded(&downloads, &format!("DataLink-报关单-任务{task}.csv"));
+    let csv = datalink_e2e::downloaded(&downloads, &format!("DataLink-报关单-任务{task}.csv")).unwrap();
     assert!(csv.starts_with("\u{feff}".as_bytes()), "UTF-8 with a BOM");
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.trim_start_matches('\u{feff}').starts_with("统一编号,报关单号,"));
     assert_eq!(csv.split("\r\n").filter(|l| !l.is_empty()).count() as u64, 1 + goods, "a header and a row per goods line");
     browser.click(&app, "#d-xlsx").unwrap();
     wait(&mut browser, &app, "document.getElementById('d-export-status').textContent.includes('.xlsx')", 60);
-    let xlsx = downloaded(&downloads, &format!("DataLink-报关单-任务{task}.xlsx"));
+    let xlsx = datalink_e2e::downloaded(&downloads, &format!("DataLink-报关单-任务{task}.xlsx")).unwrap();
     assert_eq!(sheet_rows(&xlsx, "xl/worksheets/sheet1.xml"), 1 + n, "heads");
     assert_eq!(sheet_rows(&xlsx, "xl/worksheets/sheet2.xml") as u64, 1 + goods, "goods lines");
     shot(&mut browser, &app, "10-detail-exported");
@@ -302,7 +282,7 @@ fn connect_start_watch_then_records_view_detail_preview_and_export() {
     browser.click(&app, "#x-csv").unwrap();
     wait(&mut browser, &app, "document.getElementById('x-status').className.includes('ok')", 60);
     let file = browser.eval(&app, "document.getElementById('x-status').dataset.file").unwrap();
-    let range_csv = downloaded(&downloads, file.as_str().unwrap());
+    let range_csv = datalink_e2e::downloaded(&downloads, file.as_str().unwrap()).unwrap();
     assert!(range_csv.starts_with("\u{feff}".as_bytes()));
     shot(&mut browser, &app, "11-records-exported");
     let _ = std::fs::remove_dir_all(&downloads);

@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use datalink_core::calendar::Date;
@@ -57,20 +57,12 @@ fn shot(browser: &mut Browser, page: &Page, name: &str) {
 }
 
 fn wait(browser: &mut Browser, page: &Page, expression: &str, secs: u64) -> Value {
-    match browser.wait_for(page, expression, Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = browser.screenshot(page, &shots().join("failure.png"));
-            let body = browser.eval(page, "document.body.innerText.slice(0, 4000)").unwrap_or_default();
-            panic!("{e}\n--- page text ---\n{}\n--- chromium ---\n{}", body.as_str().unwrap_or_default(), browser.log_tail(20));
-        }
-    }
+    browser.wait_explained(page, expression, Duration::from_secs(secs), Some(&shots())).unwrap()
 }
 
 /// Goes to `hash` and waits until the view is drawn (`<body data-rendered>` starts with `rendered`).
 fn go(browser: &mut Browser, page: &Page, hash: &str, rendered: &str) {
-    browser.eval(page, &format!("document.body.dataset.rendered = ''; location.hash = {}; true", json!(hash))).unwrap();
-    wait(browser, page, &format!("document.body.dataset.rendered.startsWith({})", json!(rendered)), 30);
+    browser.go(page, hash, rendered, Some(&shots())).unwrap();
 }
 
 /// Clicks and waits for the page's next mark, which must be `expected`.
@@ -94,24 +86,6 @@ fn value(browser: &mut Browser, page: &Page, selector: &str) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-/// A file the browser downloaded into `dir`, once complete.
-fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
-    let path = dir.join(name);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let partial = std::fs::read_dir(dir).unwrap().flatten().any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
-        if path.exists() && !partial {
-            return std::fs::read(&path).unwrap();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} was not downloaded: {:?}",
-            path.display(),
-            std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name()).collect::<Vec<_>>()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Orders two non-negative decimal texts (`"1234.5"`, `"99"`) exactly, without floats.
 fn decimal_cmp(a: &str, b: &str) -> std::cmp::Ordering {
@@ -352,7 +326,7 @@ fn a_year_synced_in_two_tasks_gives_the_certificate_preview_chart_and_pdf() {
     let number = browser.eval(&app, "document.getElementById('rp-status').dataset.number").unwrap();
     let bytes = browser.eval(&app, "Number(document.getElementById('rp-status').dataset.bytes)").unwrap();
     assert!(file.ends_with(".pdf") && file.contains(&format!("{year}01-{year}12")), "{file}");
-    let pdf = downloaded(&downloads, &file);
+    let pdf = datalink_e2e::downloaded(&downloads, &file).unwrap();
     assert!(pdf.starts_with(b"%PDF"), "a PDF: {:?}", &pdf[..pdf.len().min(16)]);
     assert_eq!(json!(pdf.len()), bytes, "the bytes the host made");
     std::fs::write(shots().join("certificate.pdf"), &pdf).unwrap();

@@ -34,10 +34,7 @@ fn details(sim: &RunningSim) -> u64 {
 }
 
 fn wait(browser: &mut Browser, page: &Page, expression: &str, secs: u64) -> Value {
-    match browser.wait_for(page, expression, Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(e) => panic!("{e}\n--- chromium ---\n{}", browser.log_tail(30)),
-    }
+    browser.wait_explained(page, expression, Duration::from_secs(secs), None).unwrap()
 }
 
 /// Fires the schedule's alarm now and returns what the worker recorded (`scheduleLast`).

@@ -202,8 +202,7 @@ fn every_host_manifest_allows_exactly_our_extension() {
             .unwrap();
         assert!(out.status.success(), "install {browser}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
-    let mut written = Vec::new();
-    collect_files(&home, &mut written);
+    let written = virtual_card::hygiene::files_under(&home);
     let manifests: Vec<&PathBuf> = written.iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
     assert!(manifests.len() >= 6, "install wrote {written:?}");
     let (mut chromium_count, mut firefox_count) = (0, 0);
@@ -223,25 +222,9 @@ fn every_host_manifest_allows_exactly_our_extension() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
 
 fn wait(browser: &mut Browser, page: &Page, expression: &str, secs: u64) -> Value {
-    match browser.wait_for(page, expression, Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(e) => {
-            let body = browser.eval(page, "document.body ? document.body.innerText.slice(0, 3000) : ''").unwrap_or_default();
-            panic!("{e}\n--- page text ---\n{}\n--- chromium ---\n{}", body.as_str().unwrap_or_default(), browser.log_tail(20));
-        }
-    }
+    browser.wait_explained(page, expression, Duration::from_secs(secs), None).unwrap()
 }
 
 /// Like [`wait`], for a page still loading: an evaluation that fails because the page is
@@ -350,8 +333,7 @@ fn assert_inert(browser: &mut Browser, page: &Page, what: &str, shows_portal_str
 }
 
 fn go(browser: &mut Browser, page: &Page, hash: &str, rendered: &str) {
-    browser.eval(page, &format!("document.body.dataset.rendered = ''; location.hash = {}; true", json!(hash))).unwrap();
-    wait(browser, page, &format!("document.body.dataset.rendered.startsWith({})", json!(rendered)), 30);
+    browser.go(page, hash, rendered, None).unwrap();
 }
 
 #[test]

@@ -148,16 +148,9 @@ pub struct MemoryPeak {
 impl MemoryPeak {
     /// Reads the processes of the browser whose host uses `db` once.
     pub fn sample(&mut self, db: &Path) {
-        let wanted = format!("DATALINK_DB={}", db.display());
         let mut chromium = 0;
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-            if !environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
-                continue;
-            }
-            let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else { continue };
-            let is_host = std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "datalink-host"));
+        for datalink_e2e::StoreProcess { pid, is_host } in datalink_e2e::processes_of_store(db) {
+            let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
             if is_host {
                 self.host_peak_kib = self.host_peak_kib.max(status_kib(&status, "VmHWM:"));
                 if !self.host_pids.contains(&pid) {

@@ -216,20 +216,7 @@ impl Browser {
 
     /// Process ids of the native hosts this browser started (found by their `DATALINK_DB`).
     pub fn host_pids(&self) -> Vec<u32> {
-        let wanted = format!("DATALINK_DB={}", self.db.display());
-        let mut pids = Vec::new();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-            let is_host = std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "datalink-host"));
-            if !is_host {
-                continue;
-            }
-            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-            if environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
-                pids.push(pid);
-            }
-        }
-        pids
+        host_pids_of(&self.db)
     }
 
     /// Closes a tab.
@@ -597,6 +584,36 @@ impl Browser {
         let drawn = format!("document.body.dataset.rendered.startsWith({})", json!(rendered));
         self.wait_explained(page, &drawn, Duration::from_secs(30), shots).map(|_| ())
     }
+}
+
+/// A process whose environment names the store `db` (`DATALINK_DB`): a browser launched for it,
+/// its helpers, and the native hosts it started.
+pub struct StoreProcess {
+    pub pid: u32,
+    /// The program is `datalink-host`.
+    pub is_host: bool,
+}
+
+/// The processes using the store `db`, read from `/proc` (those that went away meanwhile are
+/// left out).
+pub fn processes_of_store(db: &Path) -> Vec<StoreProcess> {
+    let wanted = format!("DATALINK_DB={}", db.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if !environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
+            continue;
+        }
+        let is_host = std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "datalink-host"));
+        found.push(StoreProcess { pid, is_host });
+    }
+    found
+}
+
+/// Process ids of the native hosts working on the store `db` (usable from any thread).
+pub fn host_pids_of(db: &Path) -> Vec<u32> {
+    processes_of_store(db).into_iter().filter(|p| p.is_host).map(|p| p.pid).collect()
 }
 
 /// A file the browser downloaded into `dir` (see [`Browser::allow_downloads`]), once no

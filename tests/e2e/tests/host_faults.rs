@@ -230,27 +230,6 @@ fn full_status(browser: &mut Browser, app: &Page) -> Value {
     reply["result"].clone()
 }
 
-/// Process ids of the live native hosts working on `db` (as `Browser::host_pids`, usable from
-/// another thread).
-fn host_pids(db: &Path) -> Vec<u32> {
-    let wanted = format!("DATALINK_DB={}", db.display());
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let is_host = std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "datalink-host"));
-        if is_host
-            && std::fs::read(entry.path().join("environ"))
-                .unwrap_or_default()
-                .split(|b| *b == 0)
-                .any(|kv| kv == wanted.as_bytes())
-        {
-            pids.push(pid);
-        }
-    }
-    pids
-}
 
 /// SplitMix64: a seeded generator, so a failing run's kill points can be replayed.
 struct SplitMix(u64);
@@ -330,7 +309,7 @@ fn killer(points: &[KillPoint], sim: &Sim, db: &Path, done: &AtomicBool) -> Vec<
             KillPoint::Detail(n) => details >= *n,
         });
         if let Some(index) = due {
-            if let Some(pid) = host_pids(db).into_iter().find(|p| !killed.contains(p)) {
+            if let Some(pid) = datalink_e2e::host_pids_of(db).into_iter().find(|p| !killed.contains(p)) {
                 if Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success() {
                     killed.insert(pid);
                     let mid_paging = windows_mid_paging(db);

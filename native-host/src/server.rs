@@ -13,7 +13,9 @@
 //! browser stops reading, the writer blocks on stdout, the queue fills, requests in flight wait
 //! (keeping their slot) to queue their reply, and the reading loop waits to queue its `busy` or
 //! error replies — so the host stops reading stdin instead of holding replies without bound
-//! (`tests/abuse.rs` checks it).
+//! (`tests/abuse.rs` checks it). A request's slot travels with its reply and is freed by the
+//! writer just before it writes the reply, so a browser that sends its next request on each reply
+//! may keep exactly [`MAX_IN_FLIGHT`] out without being answered `busy`.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
